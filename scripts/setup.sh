@@ -33,3 +33,13 @@ if ((${#missing[@]} > 0)); then
 else
   echo "setup: all Debian packages already installed"
 fi
+
+# Python test tooling (PyPI).
+if ! python3 -c "import pytest" 2>/dev/null; then
+  echo "setup: installing pytest from PyPI"
+  python3 -m pip install -q pytest
+fi
+
+# Real servers for the sink tests: ClickHouse (Debian), Java + the Hazelcast jar (Maven
+# Central) and the official hazelcast-python-client (PyPI).
+"$(dirname "$0")/setup-servers.sh"
