@@ -18,17 +18,18 @@
 #include "dita/runtime/session.hpp"
 #include "dita/runtime/settings.hpp"
 #include "dita/venue/mock_venue.hpp"
+#include "command_registry.hpp"
 #include "printer.hpp"
 
 namespace {
 
 using namespace dita;
 
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitMismatch = 3;
-constexpr int kExitJournalDamaged = 4;
+using cli::kExitFailure;
+using cli::kExitJournalDamaged;
+using cli::kExitMismatch;
+using cli::kExitOk;
+using cli::kExitUsage;
 constexpr std::int64_t kScriptEpochNs = 1'767'225'600'000'000'000;  // 2026-01-01T00:00:00Z
 
 // Settings flags shared by every command; empty values are "not given".
@@ -401,6 +402,10 @@ int main(int argc, char** argv) {
   auto* fsm = app.add_subcommand("fsm", "Print the slot state machine table");
   fsm->add_flag("--markdown", markdown, "as a Markdown table (docs/fsm.md)");
 
+  // Commands defined in their own files (serve, intent, status, control, smoke, ...).
+  std::vector<cli::RegisteredCommand> registered;
+  for (const cli::CommandFactory factory : cli::command_registry()) registered.push_back(factory(app));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -429,5 +434,8 @@ int main(int argc, char** argv) {
   }
   if (replay->parsed()) return replay_command(replay_path);
   if (fsm->parsed()) return fsm_command(markdown);
+  for (const auto& command : registered) {
+    if (command.subcommand->parsed()) return command.run();
+  }
   return kExitUsage;
 }
