@@ -63,7 +63,14 @@ Decoded<std::uint64_t> unsigned_field(const json& object, std::string_view key,
     if (value > max) return fail(path, key, "must be at most " + std::to_string(max));
     return value;
   }
-  if (it->is_number_integer()) return fail(path, key, "must not be negative");
+  if (it->is_number_integer()) {
+    const auto value = it->get<std::int64_t>();
+    if (value < 0) return fail(path, key, "must not be negative");
+    if (static_cast<std::uint64_t>(value) > max) {
+      return fail(path, key, "must be at most " + std::to_string(max));
+    }
+    return static_cast<std::uint64_t>(value);
+  }
   return fail(path, key, "must be a non-negative integer");
 }
 

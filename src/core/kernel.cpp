@@ -232,6 +232,11 @@ void Kernel::on_venue_event(const VenueEvent& event, std::int64_t now, KernelOut
     return invalid("average_price", "a fill needs a positive average price");
   }
   if (event.venue_order_id < 0) return invalid("venue_order_id", "venue order id is negative");
+  // Checked here, before the event id is remembered, so a malformed ACK leaves no trace and
+  // a corrected redelivery under the same event id is still applied.
+  if (event.kind == KernelEventKind::kAck && event.venue_order_id == 0) {
+    return invalid("venue_order_id", "an ACK must carry the venue order id");
+  }
   if (event.retry_after_ms < -1) return invalid("retry_after_ms", "must be -1 or more");
   if (seen_event(slot, event.event_id)) {
     diagnose(out, C::kDuplicateEvent, default_severity(C::kDuplicateEvent), slot.slot_id,
