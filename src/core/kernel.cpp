@@ -392,28 +392,8 @@ void Kernel::start_entry(TradeSlot& slot, const KernelIntent& intent, std::int64
   slot.opened_ts_ns = now;
   slot.closed_ts_ns = 0;
 
-  VenueOrder& order = add_order(slot);
-  order.id = ClientOrderId{slot.slot_id, slot.trade_id, 0, 0};
-  order.role = OrderRole::kEntry;
-  order.side = opening_side(slot.side);
-  order.type = price.is_positive() ? OrderType::kLimit : OrderType::kMarket;
-  order.quantity = quantity;
-  order.limit_price = price;
-  order.sent_ts_ns = now;
-  slot.working_order = static_cast<std::int8_t>(slot.order_count - 1);
-
-  VenueCommand& command = out.commands.emplace_back();
-  command.type = KernelCommandType::kPlaceOrder;
-  command.slot = slot.slot_id;
-  command.order = order.id;
-  command.symbol = slot.asset;
-  command.side = order.side;
-  command.position_side = slot.side;
-  command.order_type = order.type;
-  command.quantity = quantity;
-  command.price = price;
-  command.reduce_only = false;
-  command.leverage = slot.leverage;
+  place_order(slot, ClientOrderId{slot.slot_id, slot.trade_id, 0, 0}, OrderRole::kEntry, quantity,
+              price, now, out);
   move_to(slot, TradeStage::kEntryWorking, FsmInput::kEnter, out);
 }
 
@@ -463,28 +443,9 @@ void Kernel::start_exit(TradeSlot& slot, const KernelIntent& intent, std::int64_
   const Price tick = instrument != nullptr ? instrument->price_tick : Price::from_units(1);
   const Price price = Price::from_units(intent.price.units() - intent.price.units() % tick.units());
 
-  VenueOrder& order = add_order(slot);
-  order.id = ClientOrderId{slot.slot_id, slot.trade_id, slot.next_exit_leg, slot.exit_attempt};
-  order.role = OrderRole::kExit;
-  order.side = closing_side(slot.side);
-  order.type = price.is_positive() ? OrderType::kLimit : OrderType::kMarket;
-  order.quantity = quantity;
-  order.limit_price = price;
-  order.sent_ts_ns = now;
-  slot.working_order = static_cast<std::int8_t>(slot.order_count - 1);
-
-  VenueCommand& command = out.commands.emplace_back();
-  command.type = KernelCommandType::kPlaceOrder;
-  command.slot = slot.slot_id;
-  command.order = order.id;
-  command.symbol = slot.asset;
-  command.side = order.side;
-  command.position_side = slot.side;
-  command.order_type = order.type;
-  command.quantity = quantity;
-  command.price = price;
-  command.reduce_only = true;
-  command.leverage = slot.leverage;
+  place_order(slot,
+              ClientOrderId{slot.slot_id, slot.trade_id, slot.next_exit_leg, slot.exit_attempt},
+              OrderRole::kExit, quantity, price, now, out);
   move_to(slot, TradeStage::kExitWorking, FsmInput::kExit, out);
 }
 
@@ -496,8 +457,30 @@ void Kernel::request_cancel(TradeSlot& slot, KernelOutcome& out) {
     return;
   }
   order.cancel_requested = true;
+  emit_order_command(slot, order, KernelCommandType::kCancelOrder, out);
+  mark_changed(slot, out);
+}
+
+void Kernel::place_order(TradeSlot& slot, const ClientOrderId& id, OrderRole role,
+                         Quantity quantity, Price price, std::int64_t now, KernelOutcome& out) {
+  VenueOrder& order = add_order(slot);
+  order.id = id;
+  order.role = role;
+  order.side = role == OrderRole::kEntry ? opening_side(slot.side) : closing_side(slot.side);
+  order.type = price.is_positive() ? OrderType::kLimit : OrderType::kMarket;
+  order.quantity = quantity;
+  order.limit_price = price;
+  order.sent_ts_ns = now;
+  slot.working_order = static_cast<std::int8_t>(slot.order_count - 1);
+  VenueCommand& command = emit_order_command(slot, order, KernelCommandType::kPlaceOrder, out);
+  command.reduce_only = role == OrderRole::kExit;  // exits can only shrink the position
+  command.leverage = slot.leverage;
+}
+
+VenueCommand& Kernel::emit_order_command(const TradeSlot& slot, const VenueOrder& order,
+                                         KernelCommandType type, KernelOutcome& out) {
   VenueCommand& command = out.commands.emplace_back();
-  command.type = KernelCommandType::kCancelOrder;
+  command.type = type;
   command.slot = slot.slot_id;
   command.order = order.id;
   command.venue_order_id = order.venue_order_id;
@@ -507,7 +490,7 @@ void Kernel::request_cancel(TradeSlot& slot, KernelOutcome& out) {
   command.order_type = order.type;
   command.quantity = order.quantity;
   command.price = order.limit_price;
-  mark_changed(slot, out);
+  return command;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -682,17 +665,7 @@ void Kernel::apply_cancel_reject(TradeSlot& slot, VenueOrder& order, const Venue
     return;
   }
   // "Not cancellable" usually means filled: ask, never assume (field lesson 10/11).
-  VenueCommand& command = out.commands.emplace_back();
-  command.type = KernelCommandType::kQueryOrder;
-  command.slot = slot.slot_id;
-  command.order = order.id;
-  command.venue_order_id = order.venue_order_id;
-  command.symbol = slot.asset;
-  command.side = order.side;
-  command.position_side = slot.side;
-  command.order_type = order.type;
-  command.quantity = order.quantity;
-  command.price = order.limit_price;
+  emit_order_command(slot, order, KernelCommandType::kQueryOrder, out);
   mark_changed(slot, out);
 }
 
@@ -834,17 +807,7 @@ void Kernel::check_hung_orders(TradeSlot& slot, std::int64_t now, KernelOutcome&
                           : "no answer to the cancel before the deadline; querying the order")
       .with_int("waited_ms", (now - order.sent_ts_ns) / 1'000'000)
       .with_int("leg", order.id.leg);
-  VenueCommand& command = out.commands.emplace_back();
-  command.type = KernelCommandType::kQueryOrder;
-  command.slot = slot.slot_id;
-  command.order = order.id;
-  command.venue_order_id = order.venue_order_id;
-  command.symbol = slot.asset;
-  command.side = order.side;
-  command.position_side = slot.side;
-  command.order_type = order.type;
-  command.quantity = order.quantity;
-  command.price = order.limit_price;
+  emit_order_command(slot, order, KernelCommandType::kQueryOrder, out);
   mark_changed(slot, out);
 }
 

@@ -62,6 +62,10 @@ class Kernel {
   void start_exit(TradeSlot& slot, const KernelIntent& intent, std::int64_t now,
                   KernelOutcome& out);
   void request_cancel(TradeSlot& slot, KernelOutcome& out);
+  void place_order(TradeSlot& slot, const ClientOrderId& id, OrderRole role, Quantity quantity,
+                   Price price, std::int64_t now, KernelOutcome& out);
+  VenueCommand& emit_order_command(const TradeSlot& slot, const VenueOrder& order,
+                                   KernelCommandType type, KernelOutcome& out);
   void record_ack(TradeSlot& slot, VenueOrder& order, const VenueEvent& event, KernelOutcome& out);
   void apply_fill(TradeSlot& slot, VenueOrder& order, const VenueEvent& event, bool venue_done,
                   FsmInput trigger, KernelOutcome& out);
