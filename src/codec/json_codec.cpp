@@ -449,6 +449,7 @@ json to_json(const core::TradeSlot& slot, const CodecContext& context) {
   out["fees_paid"] = core::to_string(slot.fees_paid);
   out["mark_price"] = core::to_string(slot.mark_price);
   out["exit_legs_filled"] = slot.exit_legs_filled;
+  out["last_input_seq"] = slot.last_input_seq;
   if (slot.stage == core::TradeStage::kStaleStateReconciling) {
     out["stage_before_reconcile"] = str(to_string(slot.stage_before_reconcile));
   }

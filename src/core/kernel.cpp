@@ -971,7 +971,8 @@ void Kernel::refresh_unrealized(TradeSlot& slot, KernelOutcome& out) {
   mark_changed(slot, out);
 }
 
-void Kernel::mark_changed(const TradeSlot& slot, KernelOutcome& out) {
+void Kernel::mark_changed(TradeSlot& slot, KernelOutcome& out) {
+  slot.last_input_seq = input_seq_;
   for (const std::uint32_t id : out.changed_slots) {
     if (id == slot.slot_id) return;
   }

@@ -14,6 +14,8 @@ constexpr std::int32_t kRateLimitExceeded = 100410;
 constexpr std::int32_t kAlreadyFilled = 80018;
 constexpr std::int32_t kOrderNotExist = 109414;
 constexpr std::int32_t kDuplicateClientOrderId = 101481;
+// BingX's "system busy" family; the mock uses it when it has no price for a market order.
+constexpr std::int32_t kNoReferencePrice = 80012;
 
 constexpr std::array<std::string_view, 7> kScenarioNames = {
     "ACCEPT_FILL", "PARTIAL_FILLS", "REJECT", "CANCEL_REJECT", "REST", "HANG", "RATE_LIMITED"};
@@ -197,6 +199,8 @@ void MockVenue::place(const core::VenueCommand& command) {
   } else if (spec == nullptr || !order.quantity.is_positive() ||
              (order.quantity < spec->min_quantity && !command.reduce_only)) {
     reject(kOrderSizeError);
+  } else if (!fill_price(order, core::Price::zero()).is_positive()) {
+    reject(kNoReferencePrice);  // a market order with no mark to fill against
   } else if (scenario.kind == MockScenarioKind::kHang) {
     if (scenario.hang == MockHangMode::kNeverArrived) order.on_book = false;
     if (scenario.hang == MockHangMode::kFillLost) {

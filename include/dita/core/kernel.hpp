@@ -86,7 +86,7 @@ class Kernel {
   void move_to(TradeSlot& slot, TradeStage stage, FsmInput trigger, KernelOutcome& out);
   void settle(TradeSlot& slot, KernelOutcome& out);
   void refresh_unrealized(TradeSlot& slot, KernelOutcome& out);
-  void mark_changed(const TradeSlot& slot, KernelOutcome& out);
+  void mark_changed(TradeSlot& slot, KernelOutcome& out);
   void remember_event(TradeSlot& slot, std::uint64_t event_id);
   bool seen_event(const TradeSlot& slot, std::uint64_t event_id) const;
   VenueOrder* find_order(TradeSlot& slot, const ClientOrderId& id);

@@ -4,7 +4,8 @@
 // the tests. Same seed and same commands give the same events, byte for byte. It keeps an
 // order book per client order id with BingX's statuses (NEW, PARTIALLY_FILLED, FILLED,
 // CANCELLED), 19-digit venue order ids, BingX's error codes, quantity truncation to the
-// instrument's step and its minimum quantity, and a 5 bps taker fee.
+// instrument's step and its minimum quantity, and a 5 bps taker fee. A market order for a
+// symbol the mock has no mark for is rejected with 80012 (it has no book to fill against).
 //
 // Scenarios are queued and each applies to the next placed order (default: accept and fill):
 //   ACCEPT_FILL   ACK then FULL_FILL at the limit price, or the mark for market orders

@@ -1,0 +1,656 @@
+#include "dita/runtime/serve.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <optional>
+#include <utility>
+
+#include "dita/codec/json_codec.hpp"
+#include "dita/journal/journal.hpp"
+#include "dita/runtime/recovery.hpp"
+#include "dita/runtime/session.hpp"
+#include "dita/venue/mock_venue.hpp"
+#include "dita/zinc/intent_queue.hpp"
+#include "dita/zinc/snapshot.hpp"
+
+namespace dita::runtime {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The control region's enum codes are the core enums' indices; both are layout.
+static_assert(static_cast<int>(core::KernelMode::kDebug) == DITA_ZINC_MODE_DEBUG);
+static_assert(static_cast<int>(core::KernelVerbosity::kTrace) == DITA_ZINC_VERBOSITY_TRACE);
+static_assert(static_cast<int>(core::BackendMode::kBingx) == DITA_ZINC_BACKEND_BINGX);
+
+// How long one wait for an intent may sleep: bounds how late a control request, a stop
+// signal or a heartbeat is noticed.
+constexpr std::chrono::milliseconds kMaxWait{10};
+
+std::atomic<bool> g_stop_requested{false};
+
+extern "C" void on_stop_signal(int /*signal*/) {
+  g_stop_requested.store(true, std::memory_order_relaxed);
+}
+
+std::int64_t wall_clock_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ServeError error(ServeErrorKind kind, std::string message) {
+  return ServeError{kind, std::move(message)};
+}
+
+ServeError region_error(std::string_view what, const zinc::ZincError& failure) {
+  const auto kind = failure.kind == zinc::ZincErrorKind::WriterAlive ? ServeErrorKind::kInstanceBusy
+                    : failure.kind == zinc::ZincErrorKind::InvalidInstanceName
+                        ? ServeErrorKind::kUsage
+                        : ServeErrorKind::kFailure;
+  std::string message = std::string(what) + ": " + failure.describe();
+  if (failure.kind == zinc::ZincErrorKind::WriterAlive) {
+    message += " (another `dita serve` runs this instance; stop it or choose another --instance)";
+  } else if (failure.kind == zinc::ZincErrorKind::SizeMismatch) {
+    message +=
+        " (the existing region was made with other sizes; once no server runs, remove it from "
+        "/dev/shm or use the same --slot-count/--intent-capacity/--max-producers)";
+  }
+  return error(kind, std::move(message));
+}
+
+// Applies a Settings-validated value to the control settings (names shared with Settings).
+void copy_control_field(std::string_view key, const Settings& from, zinc::ControlSettings& to) {
+  if (key == "mode") to.mode = static_cast<zinc::KernelMode>(from.mode);
+  if (key == "verbosity") to.verbosity = static_cast<zinc::KernelVerbosity>(from.verbosity);
+  if (key == "backend") to.backend = static_cast<zinc::BackendMode>(from.venue);
+  if (key == "debug_clickhouse_enabled")
+    to.debug_clickhouse_enabled = from.debug_clickhouse_enabled;
+  if (key == "trace_transitions") to.trace_transitions = from.trace_transitions;
+  if (key == "mirror_to_hazelcast") to.mirror_to_hazelcast = from.mirror_to_hazelcast;
+  if (key == "active_slot_limit") to.active_slot_limit = from.active_slot_limit;
+  if (key == "reconcile_on_restart") to.reconcile_on_restart = from.reconcile_on_restart;
+}
+
+nlohmann::json control_changes(const zinc::ControlSettings& before,
+                               const zinc::ControlSettings& after) {
+  const nlohmann::json a = control_to_json(before);
+  const nlohmann::json b = control_to_json(after);
+  nlohmann::json changed = nlohmann::json::object();
+  for (const auto& [key, value] : b.items()) {
+    if (a.at(key) != value) changed[key] = {{"from", a.at(key)}, {"to", value}};
+  }
+  return changed;
+}
+
+bool has_working_order(const core::Kernel& kernel) {
+  return std::any_of(kernel.slots().begin(), kernel.slots().end(), [](const core::TradeSlot& s) {
+    return s.working_order >= 0 || s.stage == core::TradeStage::kEntryWorking ||
+           s.stage == core::TradeStage::kExitWorking;
+  });
+}
+
+// One server run: the regions, the session around the kernel, and the mirror.
+class Server {
+ public:
+  explicit Server(const ServeOptions& options) : options_(options) {}
+
+  std::expected<ServeReport, ServeError> run();
+
+ private:
+  std::expected<void, ServeError> take_regions();
+  std::expected<void, ServeError> open_kernel();
+  std::expected<void, ServeError> publish_startup_control();
+  std::expected<void, ServeError> loop();
+  std::expected<void, ServeError> handle_intent(const zinc::Intent<IntentRecord>& entry);
+  std::expected<void, ServeError> apply_control();
+  std::expected<void, ServeError> reject_control_request(const zinc::ControlRequest& request,
+                                                         std::string reason);
+  std::expected<void, ServeError> feed(const core::KernelInput& input);
+  std::expected<void, ServeError> note(const nlohmann::json& meta);
+  void mirror(const core::KernelOutcome* outcome);
+  void publish_state(std::uint32_t status);
+  void log_outcome(const core::KernelInput& input, const core::KernelOutcome& outcome);
+  void heartbeat();
+  void say(const std::string& line) {
+    if (options_.log != nullptr) *options_.log << "dita serve: " << line << std::endl;
+  }
+
+  const ServeOptions& options_;
+  Settings settings_;  // owns the order id prefix the kernel config points into
+  core::KernelConfig config_;
+  std::filesystem::path journal_path_;
+  std::optional<zinc::SnapshotWriter<StateImage>> state_;
+  std::optional<zinc::ControlKernel> control_;
+  std::optional<zinc::ControlOperator> control_self_;  // for the kernel's own corrections
+  std::optional<zinc::IntentConsumer<IntentRecord>> intents_;
+  std::optional<Session> session_;
+  std::unique_ptr<StateImage> image_ = std::make_unique<StateImage>();
+  zinc::ControlSettings effective_;  // the control settings in force
+  std::uint64_t journal_sequence_ = 0;
+  std::uint64_t restart_index_ = 0;
+  ServeReport report_;
+};
+
+std::expected<void, ServeError> Server::take_regions() {
+  // State first: if a live server owns the instance, this is where we are refused, before
+  // any other region or the journal is touched.
+  auto state = zinc::SnapshotWriter<StateImage>::create(settings_.instance);
+  if (!state) return std::unexpected(region_error("state region", state.error()));
+  state_.emplace(std::move(*state));
+  publish_state(DITA_STATE_STATUS_STARTING);
+  auto control = zinc::ControlKernel::create(
+      settings_.instance, control_settings(settings_, settings_.active_slot_limit));
+  if (!control) return std::unexpected(region_error("control region", control.error()));
+  control_.emplace(std::move(*control));
+  auto self = zinc::ControlOperator::attach(control_->region());
+  if (!self) return std::unexpected(region_error("control region", self.error()));
+  control_self_.emplace(std::move(*self));
+  auto intents = zinc::IntentConsumer<IntentRecord>::create(
+      settings_.instance, options_.intent_capacity, options_.max_producers);
+  if (!intents) return std::unexpected(region_error("intent region", intents.error()));
+  intents_.emplace(std::move(*intents));
+  return {};
+}
+
+std::expected<void, ServeError> Server::open_kernel() {
+  auto fsync = journal::parse_fsync_policy(settings_.journal_fsync);
+  if (!fsync)
+    return std::unexpected(error(ServeErrorKind::kUsage, journal::to_string(fsync.error())));
+  std::optional<core::Kernel> kernel;
+  std::optional<journal::JournalWriter> writer;
+  std::error_code exists_error;
+  if (std::filesystem::exists(journal_path_, exists_error)) {
+    auto recovered = recover_kernel(journal_path_, config_);
+    if (!recovered) {
+      const auto kind =
+          recovered.error().kind == RecoveryErrorKind::kConfigMismatch ? ServeErrorKind::kUsage
+          : recovered.error().kind == RecoveryErrorKind::kIo           ? ServeErrorKind::kFailure
+                                                             : ServeErrorKind::kJournalDamaged;
+      return std::unexpected(error(kind, recovered.error().message));
+    }
+    auto appender = journal::JournalWriter::open_for_append(journal_path_, *fsync,
+                                                            journal::TailRepair::kTruncateTornTail);
+    if (!appender) {
+      const auto kind = appender.error().kind == journal::JournalErrorKind::kLocked
+                            ? ServeErrorKind::kInstanceBusy
+                            : ServeErrorKind::kJournalDamaged;
+      return std::unexpected(error(kind, "cannot append to journal " + journal_path_.string() +
+                                             ": " + journal::to_string(appender.error())));
+    }
+    report_.recovered_inputs = recovered->inputs;
+    report_.dropped_tail_bytes = recovered->cut_bytes + appender->dropped_tail_bytes();
+    restart_index_ = recovered->serve_starts;
+    for (const auto& [producer, seq] : recovered->applied_seqs) {
+      if (producer >= intents_->queue().max_producers()) {
+        say("warning: journal names producer " + std::to_string(producer) +
+            " beyond this queue's max producers; its sequence is not restored");
+        continue;
+      }
+      if (auto restored = intents_->queue().restore_applied(producer, seq); !restored) {
+        return std::unexpected(region_error("intent region", restored.error()));
+      }
+    }
+    say("recovered " + std::to_string(recovered->inputs) + " inputs from " +
+        journal_path_.string() + ", dropped " + std::to_string(report_.dropped_tail_bytes) +
+        " torn tail bytes, restored " + std::to_string(recovered->applied_seqs.size()) +
+        " producer sequence(s)");
+    if (recovered->kernel.active_slot_limit() != settings_.active_slot_limit) {
+      say("active_slot_limit " + std::to_string(recovered->kernel.active_slot_limit()) +
+          " comes from the journal (settings say " + std::to_string(settings_.active_slot_limit) +
+          "); change it with `dita control set active_slot_limit N`");
+    }
+    journal_sequence_ = appender->last_sequence();
+    kernel.emplace(std::move(recovered->kernel));
+    writer.emplace(std::move(*appender));
+  } else {
+    if (journal_path_.has_parent_path()) {
+      std::error_code ignored;
+      std::filesystem::create_directories(journal_path_.parent_path(), ignored);
+    }
+    auto created = journal::JournalWriter::create(journal_path_, *fsync,
+                                                  journal_metadata(config_, "dita serve"));
+    if (!created) {
+      return std::unexpected(
+          error(ServeErrorKind::kFailure, "cannot create journal " + journal_path_.string() + ": " +
+                                              journal::to_string(created.error())));
+    }
+    auto fresh = core::Kernel::create(config_);
+    if (!fresh) {
+      return std::unexpected(
+          error(ServeErrorKind::kUsage,
+                "invalid setting '" + fresh.error().setting + "': " + fresh.error().message));
+    }
+    kernel.emplace(std::move(*fresh));
+    writer.emplace(std::move(*created));
+    say("created journal " + journal_path_.string());
+  }
+  auto venue = make_venue(settings_, config_, restart_index_);
+  if (!venue) return std::unexpected(venue.error());
+  session_.emplace(std::move(*kernel), std::move(*venue), std::move(*writer),
+                   [this](const core::KernelInput& input, const core::KernelOutcome& outcome) {
+                     // Session calls this once the input and its output are committed.
+                     journal_sequence_ += 2;
+                     ++report_.inputs;
+                     log_outcome(input, outcome);
+                     mirror(&outcome);
+                   });
+  for (std::size_t i = 0; i < DITA_STATE_MAX_SLOTS; ++i) image_->slots[i] = SlotImage{};
+  const auto& k = session_->kernel();
+  for (const core::TradeSlot& slot : k.slots()) {
+    write_slot_image(slot, config_.order_id_prefix, image_->slots[slot.slot_id]);
+  }
+  write_account_image(k.account(), image_->account);
+  return {};
+}
+
+std::expected<void, ServeError> Server::publish_startup_control() {
+  // The kernel's journal is the authority for the slot limit; the other fields come from this
+  // run's settings. A taken-over region still shows the previous run's snapshot: correct it
+  // through a request of our own, so the change is sequenced like any other.
+  const zinc::ControlSettings wanted =
+      control_settings(settings_, session_->kernel().active_slot_limit());
+  const zinc::ControlSettings previous = control_->applied().settings;
+  if (previous != wanted) {
+    auto seq = control_self_->request(wanted);
+    if (!seq) return std::unexpected(region_error("control region", seq.error()));
+    (void)control_->apply_pending();
+  }
+  effective_ = control_->applied().settings;
+  auto noted = note({{"type", "control"},
+                     {"source", "startup"},
+                     {"change_seq", control_->applied().change_seq},
+                     {"settings", control_to_json(effective_)},
+                     {"changed", control_changes(previous, effective_)}});
+  if (!noted) return noted;
+  return {};
+}
+
+std::expected<void, ServeError> Server::feed(const core::KernelInput& input) {
+  if (auto fed = session_->feed(input); !fed) {
+    return std::unexpected(error(ServeErrorKind::kFailure, fed.error().message));
+  }
+  return {};
+}
+
+std::expected<void, ServeError> Server::note(const nlohmann::json& meta) {
+  if (auto noted = session_->note(codec::canonical(meta)); !noted) {
+    return std::unexpected(error(ServeErrorKind::kFailure, noted.error().message));
+  }
+  ++journal_sequence_;
+  return {};
+}
+
+void Server::mirror(const core::KernelOutcome* outcome) {
+  const core::Kernel& kernel = session_->kernel();
+  if (outcome != nullptr) {
+    for (const std::uint32_t id : outcome->changed_slots) {
+      if (id < kernel.slot_count()) {
+        write_slot_image(kernel.slot(id), config_.order_id_prefix, image_->slots[id]);
+      }
+    }
+    if (outcome->account_changed) write_account_image(kernel.account(), image_->account);
+  }
+  publish_state(DITA_STATE_STATUS_RUNNING);
+}
+
+void Server::publish_state(std::uint32_t status) {
+  dita_state_header& header = image_->header;
+  if (session_) write_kernel_header(session_->kernel(), header);
+  header.layout_version = DITA_STATE_LAYOUT_VERSION;
+  header.journal_sequence = journal_sequence_;
+  header.updated_real_ns = wall_clock_ns();
+  header.kernel_pid = static_cast<std::int32_t>(::getpid());
+  header.intents_handled = report_.intents_handled;
+  header.control_change_seq = control_ ? control_->applied().change_seq : 0;
+  header.status = status;
+  state_->publish(*image_);  // write-through, then readers are woken
+}
+
+void Server::log_outcome(const core::KernelInput& input, const core::KernelOutcome& outcome) {
+  if (options_.log == nullptr) return;
+  const bool trace = effective_.verbosity == zinc::KernelVerbosity::Trace ||
+                     effective_.mode == zinc::KernelMode::Debug;
+  const codec::CodecContext context{config_.order_id_prefix};
+  if (trace) {
+    *options_.log << "input " << codec::encode_input(input, context) << '\n'
+                  << "outcome " << codec::encode_outcome(outcome, context) << std::endl;
+    return;
+  }
+  const bool verbose = effective_.verbosity == zinc::KernelVerbosity::Verbose;
+  if (verbose || effective_.trace_transitions) {
+    for (const auto& t : outcome.transitions) {
+      *options_.log << "slot " << t.slot << " trade " << t.trade_id << ": "
+                    << core::to_string(t.from) << " -> " << core::to_string(t.to) << " on "
+                    << core::to_string(t.trigger) << '\n';
+    }
+  }
+  if (verbose) {
+    for (const auto& d : outcome.diagnostics) {
+      *options_.log << core::to_string(d.severity) << ' ' << core::to_string(d.code);
+      if (d.slot != core::kNoSlot) *options_.log << " slot " << d.slot;
+      *options_.log << ": " << d.message << '\n';
+    }
+  }
+  options_.log->flush();
+}
+
+void Server::heartbeat() {
+  state_->region().heartbeat();
+  control_->region().heartbeat();
+  intents_->queue().region().heartbeat();
+}
+
+std::expected<void, ServeError> Server::handle_intent(const zinc::Intent<IntentRecord>& entry) {
+  const auto& meta = entry.meta;
+  ++report_.intents_handled;
+  auto intent = intent_from_record(entry.payload, meta.producer_id, meta.producer_seq);
+  if (!intent) {
+    // Undecodable bytes never reach the kernel; the refusal is journaled (recovery counts
+    // the sequence as applied) and the entry is consumed.
+    say("intent from producer " + std::to_string(meta.producer_id) + " seq " +
+        std::to_string(meta.producer_seq) + " rejected: " + intent.error().describe());
+    auto noted = note({{"type", "intent_rejected"},
+                       {"producer_id", meta.producer_id},
+                       {"producer_seq", meta.producer_seq},
+                       {"field", intent.error().field},
+                       {"message", intent.error().message},
+                       {"record", to_json(entry.payload)}});
+    if (!noted) return noted;
+    publish_state(DITA_STATE_STATUS_RUNNING);
+  } else if (auto fed = feed({wall_clock_ns(), *intent}); !fed) {
+    return fed;
+  }
+  // Only now, with the journal holding the intent, may the queue forget it.
+  if (auto committed = intents_->commit(entry); !committed) {
+    return std::unexpected(region_error("intent region", committed.error()));
+  }
+  return {};
+}
+
+std::expected<void, ServeError> Server::reject_control_request(const zinc::ControlRequest& request,
+                                                               std::string reason) {
+  // ControlKernel can only refuse undecodable fields, so the kernel's own refusals (values the
+  // region can hold but this kernel cannot apply) are answered with a request of ours carrying
+  // an out-of-range mode: the region then answers REJECTED with the settings unchanged, and
+  // the operator waiting for request_seq sees it answered.
+  say("control request " + std::to_string(request.request_seq) + " from pid " +
+      std::to_string(request.requester_pid) + " rejected: " + reason);
+  dita_zinc_control_settings poison = zinc::encode(effective_);
+  poison.mode = 0xFF;
+  auto seq = control_self_->request_raw(poison);
+  if (!seq) return std::unexpected(region_error("control region", seq.error()));
+  (void)control_->apply_pending();
+  return note({{"type", "control"},
+               {"source", "operator"},
+               {"status", "REJECTED"},
+               {"request_seq", request.request_seq},
+               {"requester_pid", request.requester_pid},
+               {"reason", std::move(reason)}});
+}
+
+std::expected<void, ServeError> Server::apply_control() {
+  const auto request = control_->pending_request();
+  if (!request) return {};
+  auto decoded = zinc::decode(request->settings);
+  if (decoded) {
+    if (decoded->backend != effective_.backend) {
+      return reject_control_request(
+          *request, "backend: the venue cannot change while serving (restart with --venue)");
+    }
+    if (decoded->active_slot_limit > session_->kernel().slot_count()) {
+      return reject_control_request(
+          *request, "active_slot_limit: " + std::to_string(decoded->active_slot_limit) +
+                        " exceeds slot_count " + std::to_string(session_->kernel().slot_count()));
+    }
+  }
+  const zinc::ControlSettings before = effective_;
+  const auto applied = control_->apply_pending();
+  if (!applied) return {};
+  nlohmann::json meta = {{"type", "control"},
+                         {"source", "operator"},
+                         {"status", std::string(zinc::to_string(applied->status))},
+                         {"request_seq", applied->request_seq},
+                         {"requester_pid", request->requester_pid},
+                         {"change_seq", applied->change_seq}};
+  if (applied->status == zinc::ControlStatus::Rejected) {
+    const std::string reason = decoded ? std::string() : decoded.error().describe();
+    meta["reason"] = reason;
+    say("control request " + std::to_string(applied->request_seq) + " rejected: " + reason);
+    return note(meta);
+  }
+  effective_ = applied->settings;
+  ++report_.control_changes;
+  meta["settings"] = control_to_json(effective_);
+  meta["changed"] = control_changes(before, effective_);
+  say("control change " + std::to_string(applied->change_seq) + ": " + meta["changed"].dump());
+  if (auto noted = note(meta); !noted) return noted;
+  if (effective_.active_slot_limit != session_->kernel().active_slot_limit()) {
+    // The limit is kernel state: it changes through a journaled kernel input.
+    if (auto fed = feed({wall_clock_ns(), core::SetActiveSlotLimit{effective_.active_slot_limit}});
+        !fed) {
+      return fed;
+    }
+  } else {
+    publish_state(DITA_STATE_STATUS_RUNNING);
+  }
+  return {};
+}
+
+std::expected<void, ServeError> Server::loop() {
+  auto next_tick = Clock::now() + options_.tick_interval;
+  auto next_heartbeat = Clock::now();
+  std::vector<core::VenueEvent> events;
+  while (options_.stop == nullptr || !options_.stop->load(std::memory_order_relaxed)) {
+    const auto now = Clock::now();
+    if (now >= next_heartbeat) {
+      heartbeat();
+      next_heartbeat = now + options_.heartbeat_interval;
+    }
+    // Control changes apply between inputs, never inside one.
+    if (auto applied = apply_control(); !applied) return applied;
+    // Events an asynchronous venue produced on its own (the mock answers inside feed()).
+    events.clear();
+    session_->venue().drain(events);
+    for (const core::VenueEvent& event : events) {
+      if (auto fed = feed({wall_clock_ns(), event}); !fed) return fed;
+    }
+    auto entry = intents_->peek();
+    if (!entry) return std::unexpected(region_error("intent region", entry.error()));
+    if (*entry) {
+      if (auto handled = handle_intent(**entry); !handled) return handled;
+      continue;
+    }
+    if (now >= next_tick) {
+      // Ticks matter only while an order can hang; skipping them otherwise keeps an idle
+      // server's journal from growing.
+      if (has_working_order(session_->kernel())) {
+        if (auto fed = feed({wall_clock_ns(), core::Tick{}}); !fed) return fed;
+      }
+      next_tick = now + options_.tick_interval;
+    }
+    const auto until_tick = std::chrono::duration_cast<std::chrono::nanoseconds>(next_tick - now);
+    const auto wait =
+        std::clamp(until_tick, std::chrono::nanoseconds(0), std::chrono::nanoseconds(kMaxWait));
+    (void)intents_->wait_for_entry(wait);  // Timeout is the ordinary idle case
+  }
+  return {};
+}
+
+std::expected<ServeReport, ServeError> Server::run() {
+  settings_ = options_.settings;
+  config_ = kernel_config(settings_);
+  journal_path_ = options_.journal_path.empty() ? default_journal_path(settings_.instance)
+                                                : options_.journal_path;
+  if (auto checked = core::Kernel::create(config_); !checked) {
+    return std::unexpected(
+        error(ServeErrorKind::kUsage,
+              "invalid setting '" + checked.error().setting + "': " + checked.error().message));
+  }
+  // The venue is checked before any region is taken, so `--venue bingx` fails cleanly.
+  if (auto probe = make_venue(settings_, config_, 0); !probe) return std::unexpected(probe.error());
+  if (auto taken = take_regions(); !taken) return std::unexpected(taken.error());
+  if (auto opened = open_kernel(); !opened) {
+    publish_state(DITA_STATE_STATUS_STOPPED);
+    return std::unexpected(opened.error());
+  }
+  const auto started = note({{"type", "serve_start"},
+                             {"instance", settings_.instance},
+                             {"pid", ::getpid()},
+                             {"restart_index", restart_index_},
+                             {"recovered_inputs", report_.recovered_inputs},
+                             {"dropped_tail_bytes", report_.dropped_tail_bytes},
+                             {"mock_seed", settings_.seed + restart_index_},
+                             {"intent_capacity", intents_->queue().capacity()},
+                             {"max_producers", intents_->queue().max_producers()}});
+  std::expected<void, ServeError> outcome = started;
+  if (outcome) outcome = publish_startup_control();
+  if (outcome && !session_->kernel().account().seeded &&
+      session_->kernel().account().trade_seq == 0) {
+    outcome =
+        feed({wall_clock_ns(), core::SeedCapital{core::Money::from_units(options_.capital_units)}});
+  }
+  if (outcome) {
+    publish_state(DITA_STATE_STATUS_RUNNING);
+    heartbeat();
+    say("instance " + settings_.instance + " ready (pid " + std::to_string(::getpid()) +
+        ", journal " + journal_path_.string() + ", venue " +
+        std::string(core::to_string(settings_.venue)) + ")");
+    outcome = loop();
+  }
+  if (!outcome) {
+    say("stopping after a failure: " + outcome.error().message);
+    (void)session_->close();
+    publish_state(DITA_STATE_STATUS_STOPPED);
+    return std::unexpected(outcome.error());
+  }
+  // Clean shutdown: the current input is finished; make the journal final, then tell readers.
+  auto stopped = note({{"type", "serve_stop"}, {"pid", ::getpid()}, {"inputs", report_.inputs}});
+  auto closed = session_->close();
+  publish_state(DITA_STATE_STATUS_STOPPED);
+  (void)state_->region().close_cleanly();
+  (void)control_->region().close_cleanly();
+  (void)intents_->queue().region().close_cleanly();
+  if (!stopped) return std::unexpected(stopped.error());
+  if (!closed) return std::unexpected(error(ServeErrorKind::kFailure, closed.error().message));
+  say("stopped cleanly after " + std::to_string(report_.inputs) + " inputs");
+  return report_;
+}
+
+}  // namespace
+
+std::filesystem::path default_journal_path(std::string_view instance) {
+  return std::filesystem::path("var/journals") / (std::string(instance) + ".journal");
+}
+
+std::expected<std::unique_ptr<venue::Venue>, ServeError> make_venue(
+    const Settings& settings, const core::KernelConfig& config, std::uint64_t restart_index) {
+  switch (settings.venue) {
+    case core::BackendMode::kMock:
+      return std::make_unique<venue::MockVenue>(
+          venue::MockVenueConfig{settings.seed + restart_index, 5, config.instruments});
+    case core::BackendMode::kBingx:
+      break;
+  }
+  return std::unexpected(
+      error(ServeErrorKind::kUsage,
+            "venue BINGX is not available in `dita serve` yet; use --venue mock"));
+}
+
+std::expected<ServeReport, ServeError> serve(const ServeOptions& options) {
+  Server server(options);
+  return server.run();
+}
+
+const std::atomic<bool>& install_stop_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;  // no SA_RESTART: a sleeping futex wait returns at once
+  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, nullptr);
+  return g_stop_requested;
+}
+
+const std::vector<std::string_view>& control_keys() {
+  static const std::vector<std::string_view> keys = {"mode",
+                                                     "verbosity",
+                                                     "backend",
+                                                     "debug_clickhouse_enabled",
+                                                     "trace_transitions",
+                                                     "mirror_to_hazelcast",
+                                                     "active_slot_limit",
+                                                     "reconcile_on_restart"};
+  return keys;
+}
+
+std::expected<void, SettingError> apply_control_setting(zinc::ControlSettings& control,
+                                                        std::string_view key,
+                                                        std::string_view value) {
+  const std::string_view name = key == "venue" ? std::string_view("backend") : key;
+  const auto& keys = control_keys();
+  if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
+    std::string known;
+    for (const auto k : keys) {
+      if (!known.empty()) known += ", ";
+      known += k;
+    }
+    return std::unexpected(SettingError{std::string(key), "argument KEY",
+                                        "not a control setting; control settings: " + known});
+  }
+  Settings scratch;
+  const std::string_view settings_name = name == "backend" ? std::string_view("venue") : name;
+  if (auto applied = apply_setting(scratch, settings_name, value, "argument VALUE"); !applied) {
+    SettingError failure = applied.error();
+    failure.setting = std::string(name);
+    return std::unexpected(failure);
+  }
+  copy_control_field(name, scratch, control);
+  return {};
+}
+
+zinc::ControlSettings control_settings(const Settings& settings, std::uint32_t active_slot_limit) {
+  zinc::ControlSettings out;
+  out.mode = static_cast<zinc::KernelMode>(settings.mode);
+  out.verbosity = static_cast<zinc::KernelVerbosity>(settings.verbosity);
+  out.backend = static_cast<zinc::BackendMode>(settings.venue);
+  out.debug_clickhouse_enabled = settings.debug_clickhouse_enabled;
+  out.trace_transitions = settings.trace_transitions;
+  out.mirror_to_hazelcast = settings.mirror_to_hazelcast;
+  out.active_slot_limit = active_slot_limit;
+  out.reconcile_on_restart = settings.reconcile_on_restart;
+  return out;
+}
+
+nlohmann::json control_to_json(const zinc::ControlSettings& control) {
+  nlohmann::json out;
+  out["mode"] = std::string(zinc::to_string(control.mode));
+  out["verbosity"] = std::string(zinc::to_string(control.verbosity));
+  out["backend"] = std::string(zinc::to_string(control.backend));
+  out["debug_clickhouse_enabled"] = control.debug_clickhouse_enabled;
+  out["trace_transitions"] = control.trace_transitions;
+  out["mirror_to_hazelcast"] = control.mirror_to_hazelcast;
+  out["active_slot_limit"] = control.active_slot_limit;
+  out["reconcile_on_restart"] = control.reconcile_on_restart;
+  return out;
+}
+
+std::uint32_t default_producer_id(std::string_view instance, std::string_view user,
+                                  std::uint32_t max_producers) {
+  if (max_producers <= 1) return 0;
+  std::uint32_t hash = 2166136261U;
+  const auto mix = [&](std::string_view text) {
+    for (const char c : text) {
+      hash ^= static_cast<std::uint8_t>(c);
+      hash *= 16777619U;
+    }
+  };
+  mix(instance);
+  mix("/");
+  mix(user);
+  return 1 + hash % (max_producers - 1);
+}
+
+}  // namespace dita::runtime
