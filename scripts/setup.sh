@@ -15,7 +15,7 @@ debian_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev
   libcurl4-openssl-dev libssl-dev libcpp-httplib-dev zlib1g-dev
-  clang-format clang-tidy
+  clang-format clang-tidy supervisor
   python3 python3-pip python3-venv
 )
 
