@@ -1,0 +1,304 @@
+// Sink benchmarks (Release build; bench/sink/run-sink-bench starts the servers):
+//   sink_bench clickhouse HOST:PORT            rows/s through clickhouse::Writer (batched)
+//   sink_bench pipeline-clickhouse HOST:PORT   rows/s end to end: publish -> spool -> ClickHouse
+//   sink_bench hazelcast HOST:PORT CLUSTER     map entries/s via putAll batches and single sets
+//   sink_bench latency CH_HOST:PORT HZ_HOST:PORT CLUSTER
+//        kernel-thread time per input (process + publish) with sinks off / on / down
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "dita/codec/json_codec.hpp"
+#include "dita/sink/pipeline.hpp"
+#include "sink/sink_session.hpp"
+
+namespace {
+
+using namespace dita;
+using Clock = std::chrono::steady_clock;
+
+std::pair<std::string, std::uint16_t> split_address(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return {address.substr(0, colon),
+          static_cast<std::uint16_t>(std::stoi(address.substr(colon + 1)))};
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// DEBUG-mode rows of a long session, re-keyed per copy so every row id is distinct.
+std::map<sink::Table, std::vector<std::string>> bench_rows(std::size_t wanted) {
+  core::Kernel kernel = sink::testing::session_kernel();
+  sink::ProjectionConfig config;
+  config.strategy = "bench";
+  config.mode = core::KernelMode::kDebug;
+  sink::Projector projector(config, kernel);
+  const sink::Projection all =
+      sink::testing::project_all(kernel, projector, sink::testing::session_inputs(200));
+  std::map<sink::Table, std::vector<std::string>> rows;
+  std::size_t count = 0;
+  for (int copy = 0; count < wanted; ++copy) {
+    const std::string tag = "bench" + std::to_string(copy) + ":";
+    for (const auto& row : all.rows) {
+      std::string json = row.json;
+      json.replace(json.find("\"bench:"), 7, "\"" + tag);
+      rows[row.table].push_back(std::move(json));
+      if (++count == wanted) break;
+    }
+  }
+  return rows;
+}
+
+int bench_clickhouse(const std::string& address) {
+  const auto [host, port] = split_address(address);
+  sink::clickhouse::WriterConfig config;
+  config.host = host;
+  config.port = port;
+  config.request_timeout = std::chrono::seconds(120);
+  sink::clickhouse::Writer writer(config);
+  constexpr std::size_t kRows = 1'000'000;
+  const auto rows = bench_rows(kRows);
+  for (const std::size_t batch : {1'000UL, 10'000UL, 50'000UL}) {
+    std::vector<std::pair<sink::Table, std::string>> bodies;
+    std::size_t body_bytes = 0;
+    for (const auto& [table, lines] : rows) {
+      for (std::size_t i = 0; i < lines.size(); i += batch) {
+        std::string body;
+        for (std::size_t j = i; j < std::min(lines.size(), i + batch); ++j) {
+          body += lines[j];
+          body += '\n';
+        }
+        body_bytes += body.size();
+        bodies.emplace_back(table, std::move(body));
+      }
+    }
+    (void)writer.query("TRUNCATE TABLE IF EXISTS dita.kernel_inputs");
+    const auto start = Clock::now();
+    for (const auto& [table, body] : bodies) {
+      auto inserted =
+          writer.insert_json_each_row(sink::table_name(table), sink::table_columns(table), body);
+      if (!inserted) {
+        std::fprintf(stderr, "insert failed: %s\n", inserted.error().describe().c_str());
+        return 1;
+      }
+    }
+    const double elapsed = seconds_since(start);
+    std::printf(
+        "clickhouse writer: batch %6zu rows: %zu rows (%.0f MB) in %.2f s = %.0f rows/s "
+        "(%zu requests)\n",
+        batch, kRows, static_cast<double>(body_bytes) / 1e6, elapsed,
+        static_cast<double>(kRows) / elapsed, bodies.size());
+  }
+  return 0;
+}
+
+int bench_pipeline_clickhouse(const std::string& address) {
+  const auto [host, port] = split_address(address);
+  char spool_template[] = "/tmp/dita-sink-bench-XXXXXX";
+  const std::string spool = ::mkdtemp(spool_template);
+  sink::PipelineConfig config;
+  config.projection.strategy = "pipebench";
+  config.projection.mode = core::KernelMode::kDebug;
+  config.spool_dir = spool;
+  config.clickhouse.enabled = true;
+  config.clickhouse.writer.host = host;
+  config.clickhouse.writer.port = port;
+  config.clickhouse.max_batch_rows = 50'000;
+  core::Kernel kernel = sink::testing::session_kernel();
+  auto pipeline = sink::SinkPipeline::create(config, kernel, 0);
+  if (!pipeline) return std::fprintf(stderr, "%s\n", pipeline.error().c_str()), 1;
+  const auto inputs = sink::testing::session_inputs(8'000);
+  core::KernelOutcome outcome;
+  const auto start = Clock::now();
+  for (const auto& input : inputs) {
+    kernel.process(input, outcome);
+    (*pipeline)->publish(input, outcome, kernel);
+  }
+  const double publish_s = seconds_since(start);
+  const bool flushed = (*pipeline)->flush(std::chrono::seconds(300));
+  const double elapsed = seconds_since(start);
+  const auto health = (*pipeline)->health();
+  const auto rows = health.sinks[0].delivered_items;
+  std::printf(
+      "pipeline -> clickhouse (DEBUG rows): %zu inputs, %llu rows delivered in %.2f s = "
+      "%.0f rows/s end to end (publish loop %.2f s, flushed=%d, overflows=%llu)\n",
+      inputs.size(), static_cast<unsigned long long>(rows), elapsed,
+      static_cast<double>(rows) / elapsed, publish_s, flushed ? 1 : 0,
+      static_cast<unsigned long long>(health.overflow_publishes));
+  (*pipeline)->stop();
+  (void)std::system(("rm -rf " + spool).c_str());
+  return flushed ? 0 : 1;
+}
+
+int bench_hazelcast(const std::string& address, const std::string& cluster) {
+  const auto [host, port] = split_address(address);
+  sink::hazelcast::ClientConfig config;
+  config.host = host;
+  config.port = port;
+  config.cluster_name = cluster;
+  config.call_timeout = std::chrono::seconds(30);
+  sink::hazelcast::Client client(config);
+  if (auto connected = client.connect(); !connected) {
+    std::fprintf(stderr, "connect: %s\n", connected.error().describe().c_str());
+    return 1;
+  }
+  core::Kernel kernel = sink::testing::session_kernel();
+  core::KernelOutcome outcome;
+  for (const auto& input : sink::testing::session_inputs(3)) kernel.process(input, outcome);
+  const std::string value = codec::canonical(codec::to_json(kernel.slot(0), {"dita"}));
+  for (const std::size_t batch : {100UL, 1'000UL, 5'000UL}) {
+    constexpr std::size_t kEntries = 200'000;
+    std::vector<sink::hazelcast::MapEntry> entries;
+    const auto start = Clock::now();
+    for (std::size_t i = 0; i < kEntries; ++i) {
+      entries.push_back({std::to_string(i % 20'000), {value}});
+      if (entries.size() == batch) {
+        if (auto put = client.map_put_all("DITA_BENCH", entries); !put) {
+          std::fprintf(stderr, "putAll: %s\n", put.error().describe().c_str());
+          return 1;
+        }
+        entries.clear();
+      }
+    }
+    const double elapsed = seconds_since(start);
+    std::printf(
+        "hazelcast putAll: batch %5zu: %zu entries (%zu-byte JSON) in %.2f s = %.0f "
+        "sets/s\n",
+        batch, kEntries, value.size(), elapsed, static_cast<double>(kEntries) / elapsed);
+  }
+  constexpr std::size_t kSingles = 20'000;
+  const auto start = Clock::now();
+  for (std::size_t i = 0; i < kSingles; ++i) {
+    if (auto set = client.map_set("DITA_BENCH", std::to_string(i), {value}); !set) return 1;
+  }
+  const double elapsed = seconds_since(start);
+  std::printf("hazelcast map_set (one round trip each): %zu in %.2f s = %.0f sets/s\n", kSingles,
+              elapsed, static_cast<double>(kSingles) / elapsed);
+  return 0;
+}
+
+struct Percentiles {
+  double p50, p99, p999, mean;
+};
+
+Percentiles percentiles(std::vector<std::int64_t> samples) {
+  std::sort(samples.begin(), samples.end());
+  double sum = 0;
+  for (auto s : samples) sum += static_cast<double>(s);
+  const auto at = [&](double q) {
+    return static_cast<double>(
+        samples[static_cast<std::size_t>(q * static_cast<double>(samples.size() - 1))]);
+  };
+  return {at(0.5), at(0.99), at(0.999), sum / static_cast<double>(samples.size())};
+}
+
+// Kernel-thread nanoseconds per input: process() alone (off) or process() + publish().
+// `rate` > 0 paces the inputs (inputs per second, spinning between them) like a live feed;
+// 0 runs them back to back.
+Percentiles run_latency(const std::vector<core::KernelInput>& inputs, sink::SinkPipeline* pipeline,
+                        std::uint64_t* overflows, double rate) {
+  core::Kernel kernel = sink::testing::session_kernel();
+  core::KernelOutcome outcome;
+  outcome.reserve(kernel.slot_count());
+  std::vector<std::int64_t> samples;
+  samples.reserve(inputs.size());
+  const auto begin = Clock::now();
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const auto& input = inputs[i];
+    if (rate > 0) {
+      const auto due = begin + std::chrono::nanoseconds(
+                                   static_cast<std::int64_t>(static_cast<double>(i) * 1e9 / rate));
+      while (Clock::now() < due) {
+      }
+    }
+    const auto start = Clock::now();
+    kernel.process(input, outcome);
+    if (pipeline != nullptr) pipeline->publish(input, outcome, kernel);
+    samples.push_back(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+  }
+  if (pipeline != nullptr) *overflows = pipeline->health().overflow_publishes;
+  return percentiles(std::move(samples));
+}
+
+int bench_latency(const std::string& ch, const std::string& hz, const std::string& cluster) {
+  const auto flat_out = sink::testing::session_inputs(20'000);  // 260k inputs
+  const auto paced = sink::testing::session_inputs(4'000);      // 52k inputs at 20k/s
+  const auto slow = sink::testing::session_inputs(800);         // 10k inputs at 2k/s
+  const auto make = [&](bool reachable, const std::string& spool) {
+    sink::PipelineConfig config;
+    config.projection.strategy = "latency";
+    config.projection.mode = core::KernelMode::kDebug;
+    config.spool_dir = spool;
+    config.clickhouse.enabled = true;
+    config.hazelcast.enabled = true;
+    const auto [ch_host, ch_port] = split_address(ch);
+    const auto [hz_host, hz_port] = split_address(hz);
+    config.clickhouse.writer.host = ch_host;
+    config.clickhouse.writer.port = reachable ? ch_port : 1;  // port 1: refused = down
+    config.hazelcast.client.host = hz_host;
+    config.hazelcast.client.port = reachable ? hz_port : 1;
+    config.hazelcast.client.cluster_name = cluster;
+    core::Kernel kernel = sink::testing::session_kernel();
+    return sink::SinkPipeline::create(config, kernel, 0);
+  };
+  for (int round = 0; round < 3; ++round) {
+    const double rate = round == 0 ? 0.0 : round == 1 ? 20'000.0 : 2'000.0;
+    const auto& inputs = round == 0 ? flat_out : round == 1 ? paced : slow;
+    std::printf("kernel-thread time per input, %zu inputs, %s (process + publish; DEBUG rows)\n",
+                inputs.size(),
+                rate > 0
+                    ? ("paced at " + std::to_string(static_cast<int>(rate)) + " inputs/s").c_str()
+                    : "back to back");
+    for (const char* mode : {"off", "on", "down"}) {
+      char spool_template[] = "/tmp/dita-sink-latency-XXXXXX";
+      const std::string spool = ::mkdtemp(spool_template);
+      std::unique_ptr<sink::SinkPipeline> pipeline;
+      if (std::string(mode) != "off") {
+        auto created = make(std::string(mode) == "on", spool);
+        if (!created) return std::fprintf(stderr, "%s\n", created.error().c_str()), 1;
+        pipeline = std::move(*created);
+      }
+      std::uint64_t overflows = 0;
+      const Percentiles p = run_latency(inputs, pipeline.get(), &overflows, rate);
+      std::string extra;
+      if (pipeline) {
+        const bool flushed =
+            pipeline->flush(std::chrono::seconds(std::string(mode) == "on" ? 300 : 0));
+        const auto health = pipeline->health();
+        extra = " overflows=" + std::to_string(overflows) +
+                " ch=" + std::string(sink::to_string(health.sinks[0].state)) +
+                " hz=" + std::string(sink::to_string(health.sinks[1].state)) +
+                " ch_spool_depth=" + std::to_string(health.sinks[0].spool_depth) +
+                (flushed ? " flushed" : "");
+        pipeline->stop();
+      }
+      std::printf(
+          "  round %d sinks %-4s: median %6.0f ns  p99 %7.0f ns  p99.9 %7.0f ns  mean %6.0f ns%s\n",
+          round, mode, p.p50, p.p99, p.p999, p.mean, extra.c_str());
+      std::fflush(stdout);
+      (void)std::system(("rm -rf " + spool).c_str());
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.size() == 2 && args[0] == "clickhouse") return bench_clickhouse(args[1]);
+  if (args.size() == 2 && args[0] == "pipeline-clickhouse")
+    return bench_pipeline_clickhouse(args[1]);
+  if (args.size() == 3 && args[0] == "hazelcast") return bench_hazelcast(args[1], args[2]);
+  if (args.size() == 4 && args[0] == "latency") return bench_latency(args[1], args[2], args[3]);
+  std::fprintf(stderr,
+               "usage: sink_bench clickhouse HOST:PORT | pipeline-clickhouse HOST:PORT |\n"
+               "       hazelcast HOST:PORT CLUSTER | latency CH_HOST:PORT HZ_HOST:PORT CLUSTER\n");
+  return 2;
+}

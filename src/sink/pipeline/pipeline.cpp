@@ -1,0 +1,656 @@
+#include "dita/sink/pipeline.hpp"
+
+#include <algorithm>
+#include <array>
+#include <map>
+#include <optional>
+
+namespace dita::sink {
+
+struct SinkPipeline::Entry {
+  enum class Kind : std::uint8_t { kKernel, kAdvance, kSnapshot, kControl, kVenue };
+  Kind kind = Kind::kKernel;
+  core::KernelInput input;
+  core::KernelOutcome outcome;
+  std::vector<core::TradeSlot> changed;
+  std::uint32_t active_slot_limit = 0;
+  core::AccountSnapshot account;
+  std::int64_t ts_ns = 0;
+  ControlChange control;
+  VenueMessage venue;
+};
+
+struct SinkPipeline::SinkState_ {
+  std::unique_ptr<spool::Spool> spool;
+  mutable std::mutex mutex;
+  SinkHealth health;
+};
+
+namespace {
+
+constexpr std::size_t kSpoolBatch = 256;
+constexpr std::size_t kMaxReadBytes = 16U * 1024U * 1024U;
+
+bool valid_name(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
+  });
+}
+
+// Splits "a\tb\tc\td" into at most `N` fields (the last takes the rest).
+template <std::size_t N>
+std::array<std::string_view, N> split_tabs(std::string_view line) {
+  std::array<std::string_view, N> fields{};
+  for (std::size_t i = 0; i + 1 < N; ++i) {
+    const auto tab = line.find('\t');
+    fields[i] = line.substr(0, tab);
+    line = tab == std::string_view::npos ? std::string_view() : line.substr(tab + 1);
+  }
+  fields[N - 1] = line;
+  return fields;
+}
+
+template <class Fn>
+void for_each_line(std::string_view text, Fn&& fn) {
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    fn(text.substr(0, newline));
+    if (newline == std::string_view::npos) break;
+    text.remove_prefix(newline + 1);
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(SinkState state) noexcept {
+  switch (state) {
+    case SinkState::kDisabled:
+      return "DISABLED";
+    case SinkState::kUp:
+      return "UP";
+    case SinkState::kDegraded:
+      return "DEGRADED";
+    case SinkState::kDown:
+      return "DOWN";
+  }
+  return "UNKNOWN";
+}
+
+SinkPipeline::SinkPipeline(PipelineConfig config) : config_(std::move(config)) {}
+
+std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
+    PipelineConfig config, const core::Kernel& kernel, std::int64_t ts_ns) {
+  if (!valid_name(config.projection.strategy)) {
+    return std::unexpected("strategy must be non-empty [A-Za-z0-9_.-]");
+  }
+  for (const std::string* name :
+       {&config.projection.names.state, &config.projection.names.pnl,
+        &config.projection.names.active_slots, &config.projection.names.control,
+        &config.projection.names.trade_events}) {
+    if (!valid_name(*name)) return std::unexpected("Hazelcast names must be [A-Za-z0-9_.-]");
+  }
+  if (config.queue_capacity < 2) return std::unexpected("queue_capacity must be at least 2");
+  if (config.spool_dir.empty()) return std::unexpected("spool_dir is required");
+  std::unique_ptr<SinkPipeline> pipeline(new SinkPipeline(std::move(config)));
+  SinkPipeline& self = *pipeline;
+  const auto open_sink =
+      [&](std::string name) -> std::expected<std::unique_ptr<SinkState_>, std::string> {
+    auto sink = std::make_unique<SinkState_>();
+    auto opened =
+        spool::Spool::open({self.config_.spool_dir / name, self.config_.spool_segment_bytes});
+    if (!opened) {
+      return std::unexpected("spool " + name + ": " +
+                             std::string(spool::to_string(opened.error().code)) + ": " +
+                             opened.error().message);
+    }
+    sink->spool = std::move(*opened);
+    sink->health.name = std::move(name);
+    sink->health.state = SinkState::kUp;
+    self.skip_upto_ = std::max(self.skip_upto_, sink->spool->max_tag());
+    return sink;
+  };
+  if (self.config_.clickhouse.enabled) {
+    auto sink = open_sink("clickhouse");
+    if (!sink) return std::unexpected(sink.error());
+    self.clickhouse_ = std::move(*sink);
+  }
+  if (self.config_.hazelcast.enabled) {
+    auto sink = open_sink("hazelcast");
+    if (!sink) return std::unexpected(sink.error());
+    self.hazelcast_ = std::move(*sink);
+  }
+  self.spooled_input_seq_ = self.skip_upto_;
+  self.projector_ = std::make_unique<Projector>(self.config_.projection, kernel);
+  self.ring_.reserve(self.config_.queue_capacity);
+  for (std::size_t i = 0; i < self.config_.queue_capacity; ++i) {
+    auto entry = std::make_unique<Entry>();
+    entry->changed.reserve(2);
+    entry->outcome.reserve(2);
+    self.ring_.push_back(std::move(entry));
+  }
+  // The full Hazelcast state first, so a member that lost its data (or a fresh one) converges
+  // even for slots that do not change again.
+  auto snapshot = std::make_unique<Entry>();
+  snapshot->kind = Entry::Kind::kSnapshot;
+  snapshot->account = kernel.account();
+  snapshot->ts_ns = ts_ns;
+  self.side_queue_.push_back(std::move(snapshot));
+
+  self.spool_thread_ = std::thread([&self] { self.spool_loop(); });
+  if (self.clickhouse_) self.clickhouse_thread_ = std::thread([&self] { self.clickhouse_loop(); });
+  if (self.hazelcast_) self.hazelcast_thread_ = std::thread([&self] { self.hazelcast_loop(); });
+  return pipeline;
+}
+
+SinkPipeline::~SinkPipeline() {
+  stop();
+}
+
+// ---------------------------------------------------------------------------------------
+// Kernel thread
+
+void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOutcome& outcome,
+                           const core::Kernel& kernel) {
+  // Already spooled before a restart: the projector still takes its slot images (below), so
+  // the next new input's deltas are right, but nothing is spooled again.
+  const bool already_spooled = outcome.input_seq <= skip_upto_;
+  if (already_spooled) skipped_.fetch_add(1, std::memory_order_relaxed);
+  const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
+  if (tail - head_.load(std::memory_order_acquire) >= ring_.size()) {
+    // Full: spool the oldest record here, under the spool lock, to make room in order.
+    overflows_.fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(spool_mutex_);
+    if (tail - head_.load(std::memory_order_acquire) >= ring_.size()) {
+      drain_ring_locked(1);
+      commit_spools();
+      unsynced_.store(true);
+    }
+  }
+  Entry& entry = *ring_[tail % ring_.size()];
+  entry.kind = already_spooled ? Entry::Kind::kAdvance : Entry::Kind::kKernel;
+  entry.input = input;
+  entry.outcome = outcome;
+  collect_changed_slots(input, outcome, kernel, entry.changed);
+  entry.active_slot_limit = kernel.active_slot_limit();
+  tail_.store(tail + 1, std::memory_order_release);
+  if (!already_spooled) published_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void SinkPipeline::record_control_change(ControlChange change) {
+  auto entry = std::make_unique<Entry>();
+  entry->kind = Entry::Kind::kControl;
+  entry->control = std::move(change);
+  std::lock_guard lock(side_mutex_);
+  side_queue_.push_back(std::move(entry));
+}
+
+void SinkPipeline::record_venue_message(VenueMessage message) {
+  if (config_.projection.mode != core::KernelMode::kDebug) return;
+  auto entry = std::make_unique<Entry>();
+  entry->kind = Entry::Kind::kVenue;
+  entry->venue = std::move(message);
+  std::lock_guard lock(side_mutex_);
+  side_queue_.push_back(std::move(entry));
+}
+
+// ---------------------------------------------------------------------------------------
+// Spool thread
+
+bool SinkPipeline::drain_ring_locked(std::size_t limit) {
+  std::size_t done = 0;
+  while (done < limit) {
+    const std::uint64_t head = head_.load(std::memory_order_relaxed);
+    if (head == tail_.load(std::memory_order_acquire)) break;
+    spool_entry(*ring_[head % ring_.size()]);
+    head_.store(head + 1, std::memory_order_release);
+    ++done;
+  }
+  return done > 0;
+}
+
+void SinkPipeline::spool_entry(Entry& entry) {
+  projection_.clear();
+  std::uint64_t tag = 0;
+  switch (entry.kind) {
+    case Entry::Kind::kKernel:
+      projector_->project(entry.input, entry.outcome, entry.changed, entry.active_slot_limit,
+                          projection_);
+      tag = entry.outcome.input_seq;
+      break;
+    case Entry::Kind::kAdvance:
+      projector_->advance(entry.changed, entry.active_slot_limit);
+      return;
+    case Entry::Kind::kSnapshot:
+      projector_->snapshot(entry.account, entry.ts_ns, projection_);
+      break;
+    case Entry::Kind::kControl:
+      projector_->project_control_change(entry.control, projection_);
+      break;
+    case Entry::Kind::kVenue:
+      projector_->project_venue_message(entry.venue, projection_);
+      break;
+  }
+  if (clickhouse_ && !projection_.rows.empty()) {
+    // One line per row: a table letter, then the row's JSON (which has no raw newline).
+    payload_.clear();
+    for (const Row& row : projection_.rows) {
+      payload_ += static_cast<char>('A' + static_cast<int>(row.table));
+      payload_ += row.json;
+      payload_ += '\n';
+    }
+    clickhouse_->spool->append(tag, payload_);
+  }
+  if (hazelcast_ && !projection_.hazelcast.empty()) {
+    payload_.clear();
+    for (const HazelcastOp& op : projection_.hazelcast) {
+      payload_ += static_cast<char>('0' + static_cast<int>(op.kind));
+      payload_ += '\t';
+      payload_ += op.name;
+      payload_ += '\t';
+      payload_ += op.key;
+      payload_ += '\t';
+      payload_ += op.value;
+      payload_ += '\n';
+    }
+    hazelcast_->spool->append(tag, payload_);
+  }
+  if (tag > spooled_input_seq_.load(std::memory_order_relaxed)) {
+    spooled_input_seq_.store(tag, std::memory_order_relaxed);
+  }
+}
+
+void SinkPipeline::commit_spools() {
+  std::string error;
+  for (SinkState_* sink : {clickhouse_.get(), hazelcast_.get()}) {
+    if (sink == nullptr) continue;
+    if (auto committed = sink->spool->commit(); !committed) error = committed.error().message;
+  }
+  if (error.empty()) return;
+  std::lock_guard lock(state_mutex_);
+  spool_error_ = error;
+}
+
+// Spool thread only, without spool_mutex_: an fdatasync can take milliseconds, and the kernel
+// thread may need that lock on its overflow path.
+void SinkPipeline::sync_spools(bool force) {
+  if (!force &&
+      (!unsynced_ || std::chrono::steady_clock::now() - last_sync_ < config_.spool_sync_interval)) {
+    return;
+  }
+  last_sync_ = std::chrono::steady_clock::now();
+  unsynced_.store(false);
+  std::string error;
+  for (SinkState_* sink : {clickhouse_.get(), hazelcast_.get()}) {
+    if (sink == nullptr) continue;
+    if (auto synced = sink->spool->sync(); !synced) error = synced.error().message;
+  }
+  if (error.empty()) return;
+  std::lock_guard lock(state_mutex_);
+  spool_error_ = error;
+}
+
+void SinkPipeline::spool_loop() {
+  while (true) {
+    bool worked = false;
+    {
+      // Side entries first: the start snapshot must precede every kernel record (it carries
+      // the account as of create()); control changes and venue messages are independent.
+      std::deque<std::unique_ptr<Entry>> side;
+      {
+        std::lock_guard side_lock(side_mutex_);
+        side.swap(side_queue_);
+      }
+      std::lock_guard lock(spool_mutex_);
+      for (auto& entry : side) spool_entry(*entry);
+      worked = !side.empty();
+    }
+    // The lock is taken per record, so a kernel thread on the overflow path waits for at
+    // most one record's projection, never for a whole batch.
+    for (std::size_t i = 0; i < kSpoolBatch; ++i) {
+      std::lock_guard lock(spool_mutex_);
+      if (!drain_ring_locked(1)) break;
+      worked = true;
+    }
+    if (worked) {
+      std::lock_guard lock(spool_mutex_);
+      commit_spools();
+      unsynced_.store(true);
+    }
+    if (worked) {
+      sync_spools(false);
+      wake_.notify_all();
+      continue;
+    }
+    if (stopping_.load()) {
+      std::lock_guard lock(spool_mutex_);
+      std::lock_guard side_lock(side_mutex_);
+      if (head_.load() == tail_.load() && side_queue_.empty()) break;
+      continue;
+    }
+    sync_spools(false);
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(1));
+  }
+  {
+    std::lock_guard lock(spool_mutex_);
+    commit_spools();
+  }
+  sync_spools(true);
+}
+
+// ---------------------------------------------------------------------------------------
+// Delivery
+
+bool SinkPipeline::sleep_unless_stopping(std::chrono::milliseconds duration) {
+  std::unique_lock lock(wake_mutex_);
+  wake_.wait_for(lock, duration, [this] { return stopped_.load(); });
+  return !stopped_.load();
+}
+
+void SinkPipeline::record_failure(SinkState_& sink, const std::string& error) {
+  std::lock_guard lock(sink.mutex);
+  sink.health.last_error = error;
+  sink.health.failures += 1;
+  sink.health.consecutive_failures += 1;
+}
+
+void SinkPipeline::record_success(SinkState_& sink, std::uint64_t records, std::uint64_t items) {
+  std::lock_guard lock(sink.mutex);
+  sink.health.last_error.clear();
+  sink.health.consecutive_failures = 0;
+  sink.health.delivered_records += records;
+  sink.health.delivered_items += items;
+}
+
+void SinkPipeline::clickhouse_loop() {
+  SinkState_& sink = *clickhouse_;
+  clickhouse::Writer writer(config_.clickhouse.writer);
+  std::vector<spool::SpoolRecord> records;
+  std::array<std::string, kTableCount> bodies;
+  std::array<bool, kTableCount> done{};
+  std::size_t rows = 0;
+  std::chrono::milliseconds backoff = config_.retry_initial;
+  while (!stopped_.load()) {
+    if (records.empty()) {
+      rows = 0;
+      for (auto& body : bodies) body.clear();
+      done.fill(false);
+      while (rows < config_.clickhouse.max_batch_rows) {
+        const std::size_t first = records.size();
+        auto got = sink.spool->read(64, kMaxReadBytes, records);
+        if (!got) {
+          record_failure(sink, "spool: " + got.error().message);
+          break;
+        }
+        if (*got == 0) break;
+        for (std::size_t i = first; i < records.size(); ++i) {
+          for_each_line(records[i].payload, [&](std::string_view line) {
+            if (line.empty()) return;
+            const auto table = static_cast<std::size_t>(line[0] - 'A');
+            if (table >= kTableCount) return;
+            bodies[table].append(line.substr(1));
+            bodies[table] += '\n';
+            ++rows;
+          });
+        }
+      }
+      if (records.empty()) {
+        sleep_unless_stopping(std::chrono::milliseconds(5));
+        continue;
+      }
+    }
+    bool ok = true;
+    for (std::size_t t = 0; t < kTableCount && ok; ++t) {
+      if (bodies[t].empty() || done[t]) continue;
+      const auto table = static_cast<Table>(t);
+      auto inserted =
+          writer.insert_json_each_row(table_name(table), table_columns(table), bodies[t]);
+      if (!inserted) {
+        record_failure(sink, inserted.error().describe());
+        ok = false;
+      } else {
+        done[t] = true;
+      }
+    }
+    if (ok) {
+      if (auto acked = sink.spool->acknowledge(records.back().seq); !acked) {
+        record_failure(sink, "spool: " + acked.error().message);
+        ok = false;
+      }
+    }
+    if (ok) {
+      record_success(sink, records.size(), rows);
+      records.clear();
+      backoff = config_.retry_initial;
+      continue;
+    }
+    sleep_unless_stopping(backoff);
+    backoff = std::min(backoff * 2, config_.retry_max);
+  }
+}
+
+void SinkPipeline::hazelcast_loop() {
+  SinkState_& sink = *hazelcast_;
+  hazelcast::Client client(config_.hazelcast.client);
+  using Key = std::pair<std::string, std::string>;
+  // Latest value of every map entry written since start (nullopt = removed): re-put after a
+  // reconnect, because a restarted member comes back empty.
+  std::map<Key, std::string> mirror;
+  std::uint64_t synced_connections = 0;
+  bool resync_pending = false;
+
+  std::vector<spool::SpoolRecord> records;
+  std::map<Key, std::optional<std::string>> maps;  // coalesced: last write per key wins
+  std::vector<std::pair<std::string, std::string>> topics;
+  std::size_t ops = 0;
+  bool maps_done = false;
+  std::size_t topics_sent = 0;
+  std::chrono::milliseconds backoff = config_.retry_initial;
+
+  const auto fail = [&](const std::string& error) {
+    record_failure(sink, error);
+    sleep_unless_stopping(backoff);
+    backoff = std::min(backoff * 2, config_.retry_max);
+  };
+  while (!stopped_.load()) {
+    if (records.empty()) {
+      maps.clear();
+      topics.clear();
+      ops = 0;
+      maps_done = false;
+      topics_sent = 0;
+      while (ops < config_.hazelcast.max_batch_ops) {
+        const std::size_t first = records.size();
+        auto got = sink.spool->read(64, kMaxReadBytes, records);
+        if (!got) {
+          record_failure(sink, "spool: " + got.error().message);
+          break;
+        }
+        if (*got == 0) break;
+        for (std::size_t i = first; i < records.size(); ++i) {
+          for_each_line(records[i].payload, [&](std::string_view line) {
+            if (line.empty()) return;
+            const auto fields = split_tabs<4>(line);
+            const auto kind = static_cast<HazelcastOpKind>(fields[0][0] - '0');
+            ++ops;
+            if (kind == HazelcastOpKind::kTopicPublish) {
+              topics.emplace_back(std::string(fields[1]), std::string(fields[3]));
+            } else if (kind == HazelcastOpKind::kMapSet) {
+              maps[{std::string(fields[1]), std::string(fields[2])}] = std::string(fields[3]);
+            } else {
+              maps[{std::string(fields[1]), std::string(fields[2])}] = std::nullopt;
+            }
+          });
+        }
+      }
+      if (records.empty()) {
+        if (resync_pending ||
+            (synced_connections != 0 && client.connection_count() != synced_connections)) {
+          resync_pending = true;
+        } else if (synced_connections != 0 && !client.is_connected()) {
+          // Reconnect while idle too: a restarted member must get the state back even if
+          // nothing changes for a while.
+          if (auto connected = client.connect(); !connected) {
+            fail(connected.error().describe());
+          }
+          continue;
+        } else {
+          (void)client.ping_if_idle();
+          sleep_unless_stopping(std::chrono::milliseconds(5));
+          continue;
+        }
+      }
+    }
+    if (!maps_done && !records.empty()) {
+      std::map<std::string, std::vector<hazelcast::MapEntry>> sets;
+      bool ok = true;
+      for (const auto& [key, value] : maps) {
+        if (value) {
+          sets[key.first].push_back({key.second, {*value}});
+        } else if (auto removed = client.map_remove(key.first, key.second); !removed) {
+          fail(removed.error().describe());
+          ok = false;
+          break;
+        }
+      }
+      for (const auto& [name, entries] : sets) {
+        if (!ok) break;
+        if (auto put = client.map_put_all(name, entries); !put) {
+          fail(put.error().describe());
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      maps_done = true;
+      for (const auto& [key, value] : maps) {
+        if (value) {
+          mirror[key] = *value;
+        } else {
+          mirror.erase(key);
+        }
+      }
+    }
+    bool ok = true;
+    while (topics_sent < topics.size()) {
+      const auto& [name, message] = topics[topics_sent];
+      if (auto published = client.topic_publish(name, {message}); !published) {
+        fail(published.error().describe());
+        ok = false;
+        break;
+      }
+      ++topics_sent;
+    }
+    if (!ok) continue;
+    if (synced_connections != 0 && client.connection_count() != synced_connections) {
+      resync_pending = true;
+    }
+    if (resync_pending) {
+      std::map<std::string, std::vector<hazelcast::MapEntry>> all;
+      for (const auto& [key, value] : mirror) all[key.first].push_back({key.second, {value}});
+      const std::uint64_t connections = client.connection_count();
+      for (const auto& [name, entries] : all) {
+        if (auto put = client.map_put_all(name, entries); !put) {
+          ok = false;
+          fail("resync: " + put.error().describe());
+          break;
+        }
+      }
+      if (!ok) continue;
+      // A reconnect during the resync itself means it has to run again.
+      if (client.connection_count() == connections) {
+        resync_pending = false;
+        std::lock_guard lock(sink.mutex);
+        sink.health.resyncs += 1;
+      }
+    }
+    synced_connections = client.connection_count();
+    if (!records.empty()) {
+      if (auto acked = sink.spool->acknowledge(records.back().seq); !acked) {
+        fail("spool: " + acked.error().message);
+        continue;
+      }
+      record_success(sink, records.size(), ops);
+      records.clear();
+    }
+    backoff = config_.retry_initial;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Control
+
+PipelineHealth SinkPipeline::health() const {
+  PipelineHealth health;
+  health.published = published_.load();
+  health.skipped_already_spooled = skipped_.load();
+  health.overflow_publishes = overflows_.load();
+  health.queued = tail_.load() - head_.load();
+  {
+    std::lock_guard lock(state_mutex_);
+    health.spool_error = spool_error_;
+  }
+  const auto describe = [&](const SinkState_* sink, std::string_view name) {
+    if (sink == nullptr) {
+      SinkHealth disabled;
+      disabled.name = name;
+      return disabled;
+    }
+    SinkHealth out;
+    {
+      std::lock_guard lock(sink->mutex);
+      out = sink->health;
+    }
+    out.spool_depth = sink->spool->depth();
+    if (out.consecutive_failures >= config_.down_after_failures) {
+      out.state = SinkState::kDown;
+    } else if (out.consecutive_failures > 0 || out.spool_depth > config_.degraded_backlog) {
+      out.state = SinkState::kDegraded;
+    } else {
+      out.state = SinkState::kUp;
+    }
+    return out;
+  };
+  health.sinks.push_back(describe(clickhouse_.get(), "clickhouse"));
+  health.sinks.push_back(describe(hazelcast_.get(), "hazelcast"));
+  return health;
+}
+
+std::uint64_t SinkPipeline::last_spooled_input_seq() const {
+  return spooled_input_seq_.load();
+}
+
+bool SinkPipeline::flush(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    bool idle = head_.load() == tail_.load();
+    {
+      std::lock_guard side_lock(side_mutex_);
+      idle = idle && side_queue_.empty();
+    }
+    if (idle) {
+      std::lock_guard lock(spool_mutex_);  // a record being spooled right now is finished
+      bool delivered = head_.load() == tail_.load();
+      for (const SinkState_* sink : {clickhouse_.get(), hazelcast_.get()}) {
+        if (sink != nullptr && sink->spool->depth() != 0) delivered = false;
+      }
+      if (delivered) return true;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    wake_.notify_all();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
+
+void SinkPipeline::stop() {
+  if (stopped_.load()) return;
+  stopping_.store(true);
+  wake_.notify_all();
+  if (spool_thread_.joinable()) spool_thread_.join();
+  stopped_.store(true);
+  wake_.notify_all();
+  if (clickhouse_thread_.joinable()) clickhouse_thread_.join();
+  if (hazelcast_thread_.joinable()) hazelcast_thread_.join();
+}
+
+}  // namespace dita::sink
