@@ -776,8 +776,9 @@ void Kernel::on_mark(const VenueEvent& event, KernelOutcome& out) {
     return;
   }
   for (TradeSlot& slot : slots_) {
-    if (!(slot.asset == event.symbol)) continue;
+    if (!(slot.asset == event.symbol) || slot.mark_price == event.mark_price) continue;
     slot.mark_price = event.mark_price;
+    mark_changed(slot, out);  // the image changed even when no position is open
     refresh_unrealized(slot, out);
   }
 }
