@@ -299,15 +299,17 @@ int bench_latency(const std::string& ch, const std::string& hz, const std::strin
   // The same, as the serve loop's kernel thread sees it: process + journal commit + publish.
   for (const char* fsync : {"never", "always"}) {
     const auto& inputs = slow;
-    std::printf("serve-loop kernel-thread time per input, %zu inputs paced at 2000 inputs/s, "
-                "journal fsync %s (process + journal + publish; DEBUG rows)\n",
-                inputs.size(), fsync);
+    std::printf(
+        "serve-loop kernel-thread time per input, %zu inputs paced at 2000 inputs/s, "
+        "journal fsync %s (process + journal + publish; DEBUG rows)\n",
+        inputs.size(), fsync);
     for (const char* mode : {"off", "on", "down"}) {
       char spool_template[] = "/tmp/dita-sink-latency-XXXXXX";
       const std::string spool = ::mkdtemp(spool_template);
       auto policy = journal::parse_fsync_policy(fsync);
       auto writer = journal::JournalWriter::create(spool + "/kernel.journal", *policy, "{}");
-      if (!writer) return std::fprintf(stderr, "journal: %s\n", journal::to_string(writer.error()).c_str()), 1;
+      if (!writer)
+        return std::fprintf(stderr, "journal: %s\n", journal::to_string(writer.error()).c_str()), 1;
       std::unique_ptr<sink::SinkPipeline> pipeline;
       if (std::string(mode) != "off") {
         auto created = make(std::string(mode) == "on", spool + "/spool");

@@ -33,8 +33,8 @@ inline std::vector<CommandFactory>& command_registry() {
 
 }  // namespace dita::cli
 
-#define DITA_REGISTER_COMMAND(factory)                                              \
-  namespace {                                                                       \
-  [[maybe_unused]] const bool registered_##factory =                                \
-      (::dita::cli::command_registry().push_back(&factory), true);                  \
+#define DITA_REGISTER_COMMAND(factory)                             \
+  namespace {                                                      \
+  [[maybe_unused]] const bool registered_##factory =               \
+      (::dita::cli::command_registry().push_back(&factory), true); \
   }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "command_registry.hpp"
 #include "dita/codec/json_codec.hpp"
 #include "dita/core/fsm.hpp"
 #include "dita/core/kernel.hpp"
@@ -18,7 +19,6 @@
 #include "dita/runtime/session.hpp"
 #include "dita/runtime/settings.hpp"
 #include "dita/venue/mock_venue.hpp"
-#include "command_registry.hpp"
 #include "printer.hpp"
 
 namespace {
@@ -404,7 +404,8 @@ int main(int argc, char** argv) {
 
   // Commands defined in their own files (serve, intent, status, control, smoke, ...).
   std::vector<cli::RegisteredCommand> registered;
-  for (const cli::CommandFactory factory : cli::command_registry()) registered.push_back(factory(app));
+  for (const cli::CommandFactory factory : cli::command_registry())
+    registered.push_back(factory(app));
 
   try {
     app.parse(argc, argv);
