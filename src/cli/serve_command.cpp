@@ -96,7 +96,8 @@ cli::RegisteredCommand make_serve_command(CLI::App& app) {
   serve->add_option("--mode", flags->mode, "NORMAL or DEBUG ($DITA_V2_MODE)");
   serve->add_option("--verbosity", flags->verbosity,
                     "QUIET, VERBOSE or TRACE ($DITA_V2_VERBOSITY)");
-  serve->add_option("--venue", flags->venue, "mock (bingx: not available yet) ($DITA_V2_VENUE)");
+  serve->add_option("--venue", flags->venue,
+                    "mock or bingx (configured by DITA_V2_BINGX_*) ($DITA_V2_VENUE)");
   serve->add_option("--slot-count", flags->slot_count,
                     "number of slots, 1-256 ($DITA_V2_SLOT_COUNT)");
   serve->add_option(
@@ -123,7 +124,8 @@ cli::RegisteredCommand make_serve_command(CLI::App& app) {
                    "TICK period while an order is working, ms (default 100)")
       ->check(CLI::Range(1U, 60'000U));
   serve->add_option("--capital", flags->capital,
-                    "capital seeded on a fresh journal (mock venue balance; default 10000)");
+                    "capital seeded on a fresh journal (mock venue balance; default 10000; "
+                    "bingx seeds the account balance instead)");
   return {serve, [flags] { return run_serve(*flags); }};
 }
 

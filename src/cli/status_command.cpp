@@ -73,6 +73,18 @@ int run_status(const StatusFlags& flags) {
   for (const auto& [name, value] : s["account"].items()) {
     std::cout << "  " << name << " = " << text(value) << '\n';
   }
+  std::cout << "sinks:\n";
+  for (const auto& [name, sink] : s["sinks"].items()) {
+    std::cout << "  " << name << ' ' << text(sink["state"]);
+    if (text(sink["state"]) != "DISABLED") {
+      std::cout << "  spool depth " << sink["spool_depth"] << ", delivered "
+                << sink["delivered_records"] << ", failures " << sink["failures"];
+      if (!sink["last_error"].get<std::string>().empty()) {
+        std::cout << ", last error: " << text(sink["last_error"]);
+      }
+    }
+    std::cout << '\n';
+  }
   std::cout << "control:";
   if (s["control"].is_null()) {
     std::cout << " (no control region)\n";
@@ -96,8 +108,9 @@ cli::RegisteredCommand make_status_command(CLI::App& app) {
   auto* status = app.add_subcommand(
       "status", "Show a server's slots, account, control and writer liveness (read-only)");
   status->add_option("--instance", flags->instance, "instance name ($DITA_V2_INSTANCE)");
-  status->add_flag("--json", flags->json,
-                   "one JSON object: instance, writer, kernel, slots, account, control, queue");
+  status->add_flag(
+      "--json", flags->json,
+      "one JSON object: instance, writer, kernel, slots, account, sinks, control, queue");
   return {status, [flags] { return run_status(*flags); }};
 }
 

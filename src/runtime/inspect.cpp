@@ -58,6 +58,7 @@ std::expected<nlohmann::json, zinc::ZincError> instance_status(const std::string
   for (std::uint32_t i = 0; i < count; ++i) slots.push_back(to_json(image.slots[i]));
   out["slots"] = std::move(slots);
   out["account"] = to_json(image.account);
+  out["sinks"] = sinks_to_json(image);
 
   out["control"] = nullptr;
   if (auto control = zinc::ControlOperator::open(instance)) {

@@ -1,9 +1,11 @@
 #include "dita/runtime/serve.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <utility>
 
@@ -11,6 +13,9 @@
 #include "dita/journal/journal.hpp"
 #include "dita/runtime/recovery.hpp"
 #include "dita/runtime/session.hpp"
+#include "dita/runtime/sink_settings.hpp"
+#include "dita/sink/pipeline.hpp"
+#include "dita/venue/bingx/factory.hpp"
 #include "dita/venue/mock_venue.hpp"
 #include "dita/zinc/intent_queue.hpp"
 #include "dita/zinc/snapshot.hpp"
@@ -25,9 +30,20 @@ static_assert(static_cast<int>(core::KernelMode::kDebug) == DITA_ZINC_MODE_DEBUG
 static_assert(static_cast<int>(core::KernelVerbosity::kTrace) == DITA_ZINC_VERBOSITY_TRACE);
 static_assert(static_cast<int>(core::BackendMode::kBingx) == DITA_ZINC_BACKEND_BINGX);
 
+static_assert(static_cast<int>(sink::SinkState::kDisabled) == DITA_SINK_STATE_DISABLED);
+static_assert(static_cast<int>(sink::SinkState::kUp) == DITA_SINK_STATE_UP);
+static_assert(static_cast<int>(sink::SinkState::kDegraded) == DITA_SINK_STATE_DEGRADED);
+static_assert(static_cast<int>(sink::SinkState::kDown) == DITA_SINK_STATE_DOWN);
+
 // How long one wait for an intent may sleep: bounds how late a control request, a stop
 // signal or a heartbeat is noticed.
 constexpr std::chrono::milliseconds kMaxWait{10};
+// With an asynchronous venue (BingX), how late one of its events may be noticed: the intent
+// queue's futex cannot also wait on the venue's eventfd, so the wait is cut short.
+constexpr std::chrono::milliseconds kMaxVenueWait{2};
+// Clean shutdown waits this long for the sinks to take what is spooled; the rest stays in the
+// spool for the next start.
+constexpr std::chrono::milliseconds kSinkFlushTimeout{3000};
 
 std::atomic<bool> g_stop_requested{false};
 
@@ -85,6 +101,54 @@ nlohmann::json control_changes(const zinc::ControlSettings& before,
   return changed;
 }
 
+// A client-order-id prefix of its own for a new journal on BingX, which keeps client ids unique
+// per account forever: "d" + the start time in seconds, base 36, 7 digits (lower-case alnum).
+std::string mint_order_id_prefix() {
+  auto seconds = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                                std::chrono::system_clock::now().time_since_epoch())
+                                                .count());
+  constexpr std::string_view kDigits = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string out(8, '0');
+  out[0] = 'd';
+  for (std::size_t i = 7; i >= 1; --i) {
+    out[i] = kDigits[seconds % 36];
+    seconds /= 36;
+  }
+  return out;
+}
+
+// The order id prefix a journal was written with (its header's kernel configuration), or
+// nothing when the header cannot be read (recovery then reports what is wrong).
+std::optional<std::string> journal_order_id_prefix(const std::filesystem::path& path) {
+  auto reader = journal::JournalReader::open(path);
+  if (!reader) return std::nullopt;
+  const auto meta = nlohmann::json::parse(reader->header().metadata, nullptr, false);
+  if (meta.is_discarded() || !meta.is_object() || !meta.contains("kernel_config")) {
+    return std::nullopt;
+  }
+  const auto& config = meta.at("kernel_config");
+  if (!config.is_object() || !config.contains("order_id_prefix") ||
+      !config.at("order_id_prefix").is_string()) {
+    return std::nullopt;
+  }
+  return config.at("order_id_prefix").get<std::string>();
+}
+
+std::expected<std::unique_ptr<venue::bingx::BingxVenue>, ServeError> make_bingx_venue(
+    std::string_view order_id_prefix) {
+  auto venue = venue::bingx::make_bingx_venue_from_env(order_id_prefix);
+  if (!venue) {
+    return std::unexpected(error(ServeErrorKind::kUsage, "venue BINGX: " + venue.error().message));
+  }
+  return std::move(*venue);
+}
+
+void copy_text(std::string_view text, char* out, std::size_t size) {
+  const std::size_t n = std::min(text.size(), size - 1);
+  std::memcpy(out, text.data(), n);
+  std::memset(out + n, 0, size - n);
+}
+
 bool has_working_order(const core::Kernel& kernel) {
   return std::any_of(kernel.slots().begin(), kernel.slots().end(), [](const core::TradeSlot& s) {
     return s.working_order >= 0 || s.stage == core::TradeStage::kEntryWorking ||
@@ -100,8 +164,13 @@ class Server {
   std::expected<ServeReport, ServeError> run();
 
  private:
+  std::expected<void, ServeError> choose_venue();
   std::expected<void, ServeError> take_regions();
   std::expected<void, ServeError> open_kernel();
+  std::expected<void, ServeError> open_sinks();
+  void record_control(const nlohmann::json& changed, const std::string& actor);
+  bool refresh_sink_health();
+  void stop_sinks(bool flush);
   std::expected<void, ServeError> publish_startup_control();
   std::expected<void, ServeError> loop();
   std::expected<void, ServeError> handle_intent(const zinc::Intent<IntentRecord>& entry);
@@ -128,6 +197,11 @@ class Server {
   std::optional<zinc::IntentConsumer<IntentRecord>> intents_;
   std::optional<Session> session_;
   std::unique_ptr<StateImage> image_ = std::make_unique<StateImage>();
+  std::unique_ptr<venue::Venue> started_venue_;  // BingX, started before the kernel opens
+  venue::bingx::BingxVenue* bingx_ = nullptr;    // owned by started_venue_, then session_
+  SinkSettings sink_settings_;
+  std::unique_ptr<sink::SinkPipeline> pipeline_;  // null when no sink is configured
+  bool fresh_journal_ = false;
   zinc::ControlSettings effective_;  // the control settings in force
   std::uint64_t journal_sequence_ = 0;
   std::uint64_t restart_index_ = 0;
@@ -225,17 +299,25 @@ std::expected<void, ServeError> Server::open_kernel() {
     }
     kernel.emplace(std::move(*fresh));
     writer.emplace(std::move(*created));
-    say("created journal " + journal_path_.string());
+    fresh_journal_ = true;
+    say("created journal " + journal_path_.string() + " (order id prefix " +
+        settings_.order_id_prefix + ")");
   }
-  auto venue = make_venue(settings_, config_, restart_index_);
-  if (!venue) return std::unexpected(venue.error());
-  session_.emplace(std::move(*kernel), std::move(*venue), std::move(*writer),
+  std::unique_ptr<venue::Venue> venue = std::move(started_venue_);
+  if (!venue) {
+    auto made = make_venue(settings_, config_, restart_index_);
+    if (!made) return std::unexpected(made.error());
+    venue = std::move(*made);
+  }
+  session_.emplace(std::move(*kernel), std::move(venue), std::move(*writer),
                    [this](const core::KernelInput& input, const core::KernelOutcome& outcome) {
                      // Session calls this once the input and its output are committed.
                      journal_sequence_ += 2;
                      ++report_.inputs;
                      log_outcome(input, outcome);
                      mirror(&outcome);
+                     // Never blocks on a sink: the record goes to the pipeline's ring.
+                     if (pipeline_) pipeline_->publish(input, outcome, session_->kernel());
                    });
   for (std::size_t i = 0; i < DITA_STATE_MAX_SLOTS; ++i) image_->slots[i] = SlotImage{};
   const auto& k = session_->kernel();
@@ -259,12 +341,14 @@ std::expected<void, ServeError> Server::publish_startup_control() {
     (void)control_->apply_pending();
   }
   effective_ = control_->applied().settings;
+  const nlohmann::json changed = control_changes(previous, effective_);
   auto noted = note({{"type", "control"},
                      {"source", "startup"},
                      {"change_seq", control_->applied().change_seq},
                      {"settings", control_to_json(effective_)},
-                     {"changed", control_changes(previous, effective_)}});
+                     {"changed", changed}});
   if (!noted) return noted;
+  record_control(changed, "startup");
   return {};
 }
 
@@ -341,6 +425,106 @@ void Server::heartbeat() {
   state_->region().heartbeat();
   control_->region().heartbeat();
   intents_->queue().region().heartbeat();
+  if (refresh_sink_health() && session_) publish_state(DITA_STATE_STATUS_RUNNING);
+}
+
+std::expected<void, ServeError> Server::open_sinks() {
+  if (!sink_settings_.any()) return {};
+  const sink::PipelineConfig config =
+      pipeline_config(sink_settings_, control_settings(settings_, settings_.active_slot_limit),
+                      config_.order_id_prefix);
+  std::error_code ignored;
+  std::filesystem::create_directories(config.spool_dir, ignored);
+  const core::Kernel& kernel = session_->kernel();
+  auto pipeline = sink::SinkPipeline::create(config, kernel, wall_clock_ns());
+  if (!pipeline) {
+    return std::unexpected(
+        error(ServeErrorKind::kFailure,
+              "sinks: cannot open spool " + config.spool_dir.string() + ": " + pipeline.error()));
+  }
+  const std::uint64_t spooled = (*pipeline)->last_spooled_input_seq();
+  if (spooled > kernel.inputs_processed()) {
+    // Its records would hide this journal's rows (same row ids) and be skipped on publish.
+    (*pipeline)->stop();
+    return std::unexpected(error(
+        ServeErrorKind::kUsage,
+        "sinks: spool " + config.spool_dir.string() + " holds records up to kernel input " +
+            std::to_string(spooled) + " but journal " + journal_path_.string() + " has " +
+            std::to_string(kernel.inputs_processed()) + (fresh_journal_ ? " (a new journal)" : "") +
+            "; it belongs to another journal: use another DITA_V2_SPOOL_DIR and DITA_V2_STRATEGY"));
+  }
+  if (spooled < kernel.inputs_processed()) {
+    say("warning: sinks: " + std::to_string(kernel.inputs_processed() - spooled) +
+        " journaled input(s) never reached the spool (the last run did not stop cleanly); the "
+        "sinks miss their rows");
+  }
+  say("sinks: strategy " + sink_settings_.strategy + ", spool " + config.spool_dir.string() +
+      ", mode " + std::string(core::to_string(config.projection.mode)) + ", clickhouse " +
+      (config.clickhouse.enabled
+           ? sink_settings_.clickhouse_host + ":" + std::to_string(sink_settings_.clickhouse_port)
+           : std::string("off")) +
+      ", hazelcast " +
+      (config.hazelcast.enabled
+           ? sink_settings_.hazelcast_host + ":" + std::to_string(sink_settings_.hazelcast_port)
+       : sink_settings_.hazelcast ? std::string("off (mirror_to_hazelcast is false)")
+                                  : std::string("off")));
+  pipeline_ = std::move(*pipeline);
+  (void)refresh_sink_health();
+  return {};
+}
+
+void Server::record_control(const nlohmann::json& changed, const std::string& actor) {
+  if (!pipeline_) return;
+  for (const auto& [key, change] : changed.items()) {
+    // A limit change arrives as a kernel input, which the projection records itself.
+    if (key == "active_slot_limit") continue;
+    sink::ControlChange row;
+    row.seq = journal_sequence_;  // the META record of the change: unique per journal
+    row.origin = "journal/" + key;
+    row.ts_ns = wall_clock_ns();
+    row.control = key;
+    const auto text = [](const nlohmann::json& value) {
+      return value.is_string() ? value.get<std::string>() : value.dump();
+    };
+    row.old_value = text(change.at("from"));
+    row.new_value = text(change.at("to"));
+    row.actor = actor;
+    pipeline_->record_control_change(std::move(row));
+  }
+}
+
+bool Server::refresh_sink_health() {
+  if (!pipeline_) return false;
+  const sink::PipelineHealth health = pipeline_->health();
+  bool changed = false;
+  for (const sink::SinkHealth& from : health.sinks) {
+    const std::size_t index = from.name == "clickhouse"  ? DITA_STATE_SINK_CLICKHOUSE
+                              : from.name == "hazelcast" ? DITA_STATE_SINK_HAZELCAST
+                                                         : DITA_STATE_SINK_COUNT;
+    if (index >= DITA_STATE_SINK_COUNT) continue;
+    SinkImage next{};
+    next.state = static_cast<std::uint32_t>(from.state);
+    next.spool_depth = from.spool_depth;
+    next.delivered_records = from.delivered_records;
+    next.failures = from.failures;
+    next.consecutive_failures = from.consecutive_failures;
+    copy_text(from.last_error, next.last_error, sizeof(next.last_error));
+    if (std::memcmp(&next, &image_->sinks[index], sizeof(next)) != 0) {
+      image_->sinks[index] = next;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+void Server::stop_sinks(bool flush) {
+  if (!pipeline_) return;
+  if (flush && !pipeline_->flush(kSinkFlushTimeout)) {
+    say("sinks: not everything was delivered within " + std::to_string(kSinkFlushTimeout.count()) +
+        " ms; the rest stays in the spool");
+  }
+  pipeline_->stop();
+  (void)refresh_sink_health();
 }
 
 std::expected<void, ServeError> Server::handle_intent(const zinc::Intent<IntentRecord>& entry) {
@@ -427,6 +611,13 @@ std::expected<void, ServeError> Server::apply_control() {
   meta["changed"] = control_changes(before, effective_);
   say("control change " + std::to_string(applied->change_seq) + ": " + meta["changed"].dump());
   if (auto noted = note(meta); !noted) return noted;
+  record_control(meta["changed"], "operator pid " + std::to_string(request->requester_pid));
+  if (pipeline_ &&
+      (meta["changed"].contains("mode") || meta["changed"].contains("debug_clickhouse_enabled") ||
+       meta["changed"].contains("mirror_to_hazelcast"))) {
+    say("note: the sinks keep the mode and Hazelcast mirroring they started with; the change "
+        "applies to them on the next start");
+  }
   if (effective_.active_slot_limit != session_->kernel().active_slot_limit()) {
     // The limit is kernel state: it changes through a journaled kernel input.
     if (auto fed = feed({wall_clock_ns(), core::SetActiveSlotLimit{effective_.active_slot_limit}});
@@ -472,34 +663,82 @@ std::expected<void, ServeError> Server::loop() {
       next_tick = now + options_.tick_interval;
     }
     const auto until_tick = std::chrono::duration_cast<std::chrono::nanoseconds>(next_tick - now);
-    const auto wait =
+    auto wait =
         std::clamp(until_tick, std::chrono::nanoseconds(0), std::chrono::nanoseconds(kMaxWait));
+    if (bingx_ != nullptr) {
+      // Events queued while this iteration ran: take them now rather than sleep.
+      pollfd ready{bingx_->event_fd(), POLLIN, 0};
+      if (::poll(&ready, 1, 0) > 0) continue;
+      wait = std::min(wait, std::chrono::nanoseconds(kMaxVenueWait));
+    }
     (void)intents_->wait_for_entry(wait);  // Timeout is the ordinary idle case
+  }
+  return {};
+}
+
+std::expected<void, ServeError> Server::choose_venue() {
+  // The order id prefix: a recovered journal keeps its own (unless the operator set one other
+  // than the default, which recovery then checks); a new journal on BingX gets one of its own.
+  const bool explicit_prefix = settings_.order_id_prefix != Settings{}.order_id_prefix;
+  std::error_code exists_error;
+  const bool journal_exists = std::filesystem::exists(journal_path_, exists_error);
+  if (journal_exists && !explicit_prefix) {
+    if (auto prefix = journal_order_id_prefix(journal_path_)) settings_.order_id_prefix = *prefix;
+  } else if (!journal_exists && !explicit_prefix && settings_.venue == core::BackendMode::kBingx) {
+    settings_.order_id_prefix = mint_order_id_prefix();
+  }
+  config_ = kernel_config(settings_);
+  if (settings_.venue == core::BackendMode::kBingx) {
+    // Started once, before the kernel: its contracts are the kernel's instruments, which the
+    // journal's configuration records (recovery compares them).
+    auto venue = make_bingx_venue(settings_.order_id_prefix);
+    if (!venue) return std::unexpected(venue.error());
+    bingx_ = venue->get();
+    config_.instruments = bingx_->instruments();
+    started_venue_ = std::move(*venue);
+  }
+  if (auto checked = core::Kernel::create(config_); !checked) {
+    return std::unexpected(
+        error(ServeErrorKind::kUsage,
+              "invalid setting '" + checked.error().setting + "': " + checked.error().message));
+  }
+  if (!started_venue_) {
+    // The venue is checked before the journal is touched, so a bad venue fails cleanly.
+    if (auto probe = make_venue(settings_, config_, 0); !probe) {
+      return std::unexpected(probe.error());
+    }
   }
   return {};
 }
 
 std::expected<ServeReport, ServeError> Server::run() {
   settings_ = options_.settings;
-  config_ = kernel_config(settings_);
   journal_path_ = options_.journal_path.empty() ? default_journal_path(settings_.instance)
                                                 : options_.journal_path;
-  if (auto checked = core::Kernel::create(config_); !checked) {
-    return std::unexpected(
-        error(ServeErrorKind::kUsage,
-              "invalid setting '" + checked.error().setting + "': " + checked.error().message));
-  }
-  // The venue is checked before any region is taken, so `--venue bingx` fails cleanly.
-  if (auto probe = make_venue(settings_, config_, 0); !probe) return std::unexpected(probe.error());
+  auto sinks = load_sink_settings(process_env(), settings_.instance);
+  if (!sinks) return std::unexpected(error(ServeErrorKind::kUsage, sinks.error().describe()));
+  sink_settings_ = std::move(*sinks);
+  // Regions first: a live server of this instance refuses us before the venue is contacted.
   if (auto taken = take_regions(); !taken) return std::unexpected(taken.error());
+  if (auto chosen = choose_venue(); !chosen) {
+    publish_state(DITA_STATE_STATUS_STOPPED);
+    return std::unexpected(chosen.error());
+  }
   if (auto opened = open_kernel(); !opened) {
     publish_state(DITA_STATE_STATUS_STOPPED);
     return std::unexpected(opened.error());
+  }
+  if (auto sinks_opened = open_sinks(); !sinks_opened) {
+    (void)session_->close();
+    publish_state(DITA_STATE_STATUS_STOPPED);
+    return std::unexpected(sinks_opened.error());
   }
   const auto started = note({{"type", "serve_start"},
                              {"instance", settings_.instance},
                              {"pid", ::getpid()},
                              {"restart_index", restart_index_},
+                             {"venue", std::string(core::to_string(settings_.venue))},
+                             {"order_id_prefix", settings_.order_id_prefix},
                              {"recovered_inputs", report_.recovered_inputs},
                              {"dropped_tail_bytes", report_.dropped_tail_bytes},
                              {"mock_seed", settings_.seed + restart_index_},
@@ -509,8 +748,20 @@ std::expected<ServeReport, ServeError> Server::run() {
   if (outcome) outcome = publish_startup_control();
   if (outcome && !session_->kernel().account().seeded &&
       session_->kernel().account().trade_seq == 0) {
-    outcome =
-        feed({wall_clock_ns(), core::SeedCapital{core::Money::from_units(options_.capital_units)}});
+    core::Money capital = core::Money::from_units(options_.capital_units);
+    if (bingx_ != nullptr) {
+      // On BingX the account's balance is the capital (--capital is the mock's stand-in).
+      auto balance = bingx_->fetch_balance();
+      if (balance) {
+        capital = *balance;
+        say("capital seeded from the BingX balance: " + core::to_string(capital));
+      } else {
+        outcome = std::unexpected(error(
+            ServeErrorKind::kFailure,
+            "venue BINGX: cannot fetch the balance to seed capital: " + balance.error().message));
+      }
+    }
+    if (outcome) outcome = feed({wall_clock_ns(), core::SeedCapital{capital}});
   }
   if (outcome) {
     publish_state(DITA_STATE_STATUS_RUNNING);
@@ -523,12 +774,15 @@ std::expected<ServeReport, ServeError> Server::run() {
   if (!outcome) {
     say("stopping after a failure: " + outcome.error().message);
     (void)session_->close();
+    stop_sinks(false);
     publish_state(DITA_STATE_STATUS_STOPPED);
     return std::unexpected(outcome.error());
   }
-  // Clean shutdown: the current input is finished; make the journal final, then tell readers.
+  // Clean shutdown: the current input is finished; make the journal final, give the sinks a
+  // bounded time to deliver (the rest stays spooled), then tell readers.
   auto stopped = note({{"type", "serve_stop"}, {"pid", ::getpid()}, {"inputs", report_.inputs}});
   auto closed = session_->close();
+  stop_sinks(true);
   publish_state(DITA_STATE_STATUS_STOPPED);
   (void)state_->region().close_cleanly();
   (void)control_->region().close_cleanly();
@@ -551,12 +805,14 @@ std::expected<std::unique_ptr<venue::Venue>, ServeError> make_venue(
     case core::BackendMode::kMock:
       return std::make_unique<venue::MockVenue>(
           venue::MockVenueConfig{settings.seed + restart_index, 5, config.instruments});
-    case core::BackendMode::kBingx:
-      break;
+    case core::BackendMode::kBingx: {
+      // Configured from DITA_V2_BINGX_* and started (clock, position mode, contracts, threads).
+      auto venue = make_bingx_venue(config.order_id_prefix);
+      if (!venue) return std::unexpected(venue.error());
+      return std::unique_ptr<venue::Venue>(std::move(*venue));
+    }
   }
-  return std::unexpected(
-      error(ServeErrorKind::kUsage,
-            "venue BINGX is not available in `dita serve` yet; use --venue mock"));
+  return std::unexpected(error(ServeErrorKind::kUsage, "unknown venue"));
 }
 
 std::expected<ServeReport, ServeError> serve(const ServeOptions& options) {

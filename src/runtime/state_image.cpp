@@ -121,6 +121,37 @@ std::string_view state_status_name(std::uint32_t status) {
   }
 }
 
+std::string_view sink_state_name(std::uint32_t state) {
+  switch (state) {
+    case DITA_SINK_STATE_DISABLED:
+      return "DISABLED";
+    case DITA_SINK_STATE_UP:
+      return "UP";
+    case DITA_SINK_STATE_DEGRADED:
+      return "DEGRADED";
+    case DITA_SINK_STATE_DOWN:
+      return "DOWN";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+nlohmann::json to_json(const SinkImage& sink) {
+  nlohmann::json out;
+  out["state"] = std::string(sink_state_name(sink.state));
+  out["spool_depth"] = sink.spool_depth;
+  out["delivered_records"] = sink.delivered_records;
+  out["failures"] = sink.failures;
+  out["consecutive_failures"] = sink.consecutive_failures;
+  out["last_error"] = std::string(read_text(sink.last_error).value_or(""));
+  return out;
+}
+
+nlohmann::json sinks_to_json(const StateImage& image) {
+  return {{"clickhouse", to_json(image.sinks[DITA_STATE_SINK_CLICKHOUSE])},
+          {"hazelcast", to_json(image.sinks[DITA_STATE_SINK_HAZELCAST])}};
+}
+
 nlohmann::json to_json(const SlotImage& slot) {
   nlohmann::json out;
   out["slot"] = slot.slot_id;

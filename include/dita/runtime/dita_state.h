@@ -21,13 +21,18 @@ extern "C" {
 #endif
 
 /* Version of the payloads below (the region header's layout_version is Zinc's own). */
-#define DITA_STATE_LAYOUT_VERSION 1u
+#define DITA_STATE_LAYOUT_VERSION 2u /* 2: sinks[] appended to the image */
 /* Every image carries room for this many slots (dita::core::Kernel::kMaxSlots); entries at or
  * past header.slot_count are zero. A fixed size keeps the region geometry independent of the
  * configured slot count, so a reader needs no configuration to open it. */
 #define DITA_STATE_MAX_SLOTS 256u
 #define DITA_STATE_ASSET_SIZE 24u
 #define DITA_STATE_ORDER_ID_SIZE 48u
+/* Sink health entries at the end of the image: [0] ClickHouse, [1] Hazelcast. */
+#define DITA_STATE_SINK_COUNT 2u
+#define DITA_STATE_SINK_CLICKHOUSE 0u
+#define DITA_STATE_SINK_HAZELCAST 1u
+#define DITA_STATE_SINK_ERROR_SIZE 88u
 
 /* dita::core::TradeStage */
 #define DITA_STAGE_IDLE 0u
@@ -62,6 +67,12 @@ extern "C" {
 #define DITA_SLOT_FLAG_WORKING_ORDER 1u    /* the order_* fields describe the working order */
 #define DITA_SLOT_FLAG_SETTLED 2u          /* the current trade closed and was settled */
 #define DITA_SLOT_FLAG_CANCEL_REQUESTED 4u /* a cancel of the working order is in flight */
+
+/* dita_state_sink.state (dita::sink::SinkState) */
+#define DITA_SINK_STATE_DISABLED 0u /* not configured (or switched off by a setting) */
+#define DITA_SINK_STATE_UP 1u       /* last delivery succeeded, backlog small */
+#define DITA_SINK_STATE_DEGRADED 2u /* retrying after a failure, or a large backlog */
+#define DITA_SINK_STATE_DOWN 3u     /* repeated failures; records keep spooling */
 
 /* dita_state_header.status */
 #define DITA_STATE_STATUS_STARTING 0u /* regions taken, journal being recovered */
@@ -127,12 +138,25 @@ typedef struct dita_state_slot {
   uint8_t reserved0[56];                          /* 200 */
 } dita_state_slot;                                /* 256 */
 
-/* The one blob of the state region: one generation covers header, account and every slot. */
+/* Health of one sink of the server's sink pipeline, refreshed on heartbeat (100 ms). */
+typedef struct dita_state_sink {
+  uint32_t state;                /*  0 DITA_SINK_STATE_* */
+  uint32_t reserved0;            /*  4 zero */
+  uint64_t spool_depth;          /*  8 spooled records the sink has not accepted */
+  uint64_t delivered_records;    /* 16 accepted by the sink since the server started */
+  uint64_t failures;             /* 24 failed delivery attempts since start */
+  uint64_t consecutive_failures; /* 32 */
+  char last_error[DITA_STATE_SINK_ERROR_SIZE]; /* 40 truncated; empty once a delivery succeeded */
+} dita_state_sink;                             /* 128 */
+
+/* The one blob of the state region: one generation covers header, account, every slot and
+ * the sink health. */
 typedef struct dita_state_image {
-  dita_state_header header;                    /*   0 */
-  dita_state_account account;                  /*  64 */
-  dita_state_slot slots[DITA_STATE_MAX_SLOTS]; /* 128 */
-} dita_state_image;                            /* 128 + 256 * 256 = 65664 */
+  dita_state_header header;                     /*     0 */
+  dita_state_account account;                   /*    64 */
+  dita_state_slot slots[DITA_STATE_MAX_SLOTS];  /*   128 */
+  dita_state_sink sinks[DITA_STATE_SINK_COUNT]; /* 65664 (layout version 2) */
+} dita_state_image;                             /* 65664 + 2 * 128 = 65920 */
 
 /* One intent in the intent queue. The queue slot header carries the producer id and sequence
  * (exactly-once); the echo fields below let a producer bind the payload to them. */
@@ -175,7 +199,12 @@ DITA_STATE_CHECK(offsetof(dita_state_slot, client_order_id) == 152);
 DITA_STATE_CHECK(offsetof(dita_state_slot, reserved0) == 200);
 DITA_STATE_CHECK(offsetof(dita_state_image, account) == 64);
 DITA_STATE_CHECK(offsetof(dita_state_image, slots) == 128);
-DITA_STATE_CHECK(sizeof(dita_state_image) == 128 + 256 * 256);
+DITA_STATE_CHECK(sizeof(dita_state_sink) == 128);
+DITA_STATE_CHECK(offsetof(dita_state_sink, spool_depth) == 8);
+DITA_STATE_CHECK(offsetof(dita_state_sink, delivered_records) == 16);
+DITA_STATE_CHECK(offsetof(dita_state_sink, last_error) == 40);
+DITA_STATE_CHECK(offsetof(dita_state_image, sinks) == 128 + 256 * 256);
+DITA_STATE_CHECK(sizeof(dita_state_image) == 128 + 256 * 256 + 2 * 128);
 DITA_STATE_CHECK(sizeof(dita_intent_record) == 64);
 DITA_STATE_CHECK(offsetof(dita_intent_record, asset) == 8);
 DITA_STATE_CHECK(offsetof(dita_intent_record, size) == 32);

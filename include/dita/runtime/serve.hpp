@@ -6,6 +6,8 @@
 // control changes. Each input is journaled before its commands leave (runtime::Session), the
 // state image is republished write-through after every outcome, and an intent is committed in
 // the queue only once the journal holds it, so it is applied exactly once across restarts.
+// Each outcome then goes to the sink pipeline (ClickHouse rows, Hazelcast maps; configured by
+// runtime::load_sink_settings), whose health the state image carries.
 // Also owns the control-plane helpers the operator tools share (setting names and values).
 #pragma once
 
@@ -38,6 +40,7 @@ struct ServeOptions {
   std::chrono::milliseconds tick_interval{100};  // TICK cadence while an order is working
   std::chrono::milliseconds heartbeat_interval{100};
   std::int64_t capital_units = 10'000 * core::kFixedScale;  // seeded once, on a fresh journal
+                                                            // (BINGX: the venue balance instead)
   std::ostream* log = nullptr;              // progress and (by verbosity) outcome lines
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by a signal) to finish and shut down
 };
@@ -67,6 +70,9 @@ std::filesystem::path default_journal_path(std::string_view instance);
 
 // The one place a venue adapter is chosen. `restart_index` (earlier runs on this journal)
 // moves the mock venue's id ranges, so ids it mints after a restart never repeat old ones.
+// BINGX is configured from DITA_V2_BINGX_* and started (clock sync, position mode, contracts,
+// worker and stream threads); `serve` itself starts it once, before the kernel, because its
+// contracts are the kernel's instruments and its balance seeds a new journal's capital.
 std::expected<std::unique_ptr<venue::Venue>, ServeError> make_venue(
     const Settings& settings, const core::KernelConfig& config, std::uint64_t restart_index);
 

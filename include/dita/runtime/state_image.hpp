@@ -26,6 +26,7 @@ using StateImage = dita_state_image;
 using SlotImage = dita_state_slot;
 using AccountImage = dita_state_account;
 using IntentRecord = dita_intent_record;
+using SinkImage = dita_state_sink;
 
 static_assert(std::is_trivially_copyable_v<StateImage>);
 static_assert(std::is_trivially_copyable_v<IntentRecord>);
@@ -60,6 +61,13 @@ nlohmann::json to_json(const SlotImage& slot);
 nlohmann::json to_json(const AccountImage& account);
 nlohmann::json header_to_json(const dita_state_header& header);
 std::string_view state_status_name(std::uint32_t status);
+// "DISABLED", "UP", "DEGRADED", "DOWN" ("UNKNOWN" for other codes).
+std::string_view sink_state_name(std::uint32_t state);
+// {"state", "spool_depth", "delivered_records", "failures", "consecutive_failures",
+//  "last_error"}.
+nlohmann::json to_json(const SinkImage& sink);
+// {"clickhouse": {...}, "hazelcast": {...}}.
+nlohmann::json sinks_to_json(const StateImage& image);
 
 struct IntentRecordError {
   std::string field;
