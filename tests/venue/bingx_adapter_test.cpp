@@ -102,7 +102,8 @@ class Rig {
     for (const auto& command : out_.commands) venue_->submit(command, now_ns());
   }
 
-  void enter(std::uint32_t slot, std::string_view size, std::string_view price = "0") {
+  void enter(std::uint32_t slot, std::string_view size, std::string_view price = "0",
+             std::uint16_t leverage = 1) {
     core::KernelIntent intent;
     intent.kind = core::KernelIntentKind::kEnter;
     intent.intent_id = ++intent_id_;
@@ -111,6 +112,7 @@ class Rig {
     intent.side = core::Side::kLong;
     intent.size = qty(size);
     intent.price = px(price);
+    intent.leverage = leverage;
     input(intent);
   }
   void exit(std::uint32_t slot, std::string_view size = "0") {
@@ -206,6 +208,31 @@ TEST(BingxAdapter, FullFillThenExitClosesTheTrade) {
   ASSERT_TRUE(rig.pump_until([&] { return stage_is(rig, 0, core::TradeStage::kClosed); }));
   EXPECT_EQ(rig.kernel_->account().trade_seq, 1U);
   EXPECT_TRUE(rig.slot(0).fees_paid.is_positive());
+}
+
+TEST(BingxAdapter, AnEntryTradesAtTheLeverageItsIntentAskedFor) {
+  Rig rig;
+  rig.enter(0, "0.001", "0", 7);
+  ASSERT_TRUE(rig.pump_until([&] { return stage_is(rig, 0, core::TradeStage::kPositionOpen); }));
+  const auto orders = admin(rig.sim_, "GET", "/admin/orders").json()["orders"];
+  ASSERT_EQ(orders.size(), 1U);
+  EXPECT_EQ(orders[0].value("leverage", ""), "7X");
+}
+
+TEST(BingxAdapter, AnEntryWhoseLeverageTheVenueRefusesIsNeverPlaced) {
+  Rig rig;
+  admin(rig.sim_, "POST", "/admin/faults",
+        R"({"faults":[{"match":"POST /openApi/swap/v2/trade/leverage","action":"http_status",
+            "status":200,"body":"{\"code\":101414,\"msg\":\"leverage too high\",\"data\":{}}",
+            "count":1}]})");
+  rig.enter(0, "0.001", "0", 20);
+  ASSERT_TRUE(rig.pump_until([&] { return rig.saw(core::KernelEventKind::kOrderReject); }));
+  const auto it = std::find_if(rig.events_.begin(), rig.events_.end(), [](const auto& e) {
+    return e.kind == core::KernelEventKind::kOrderReject;
+  });
+  EXPECT_EQ(it->venue_code, 101414);
+  EXPECT_EQ(rig.slot(0).stage, core::TradeStage::kIdle);
+  EXPECT_TRUE(admin(rig.sim_, "GET", "/admin/orders").json()["orders"].empty());
 }
 
 TEST(BingxAdapter, PartialFillsAccumulateToTheFullSize) {

@@ -15,6 +15,7 @@ namespace dita::venue::bingx {
 namespace {
 
 constexpr std::string_view kOrderPath = "/openApi/swap/v2/trade/order";
+constexpr std::string_view kLeveragePath = "/openApi/swap/v2/trade/leverage";
 constexpr std::string_view kOpenOrdersPath = "/openApi/swap/v2/trade/openOrders";
 constexpr std::string_view kPositionsPath = "/openApi/swap/v2/user/positions";
 constexpr std::string_view kContractsPath = "/openApi/swap/v2/quote/contracts";
@@ -448,10 +449,44 @@ void BingxVenue::worker_loop() {
   }
 }
 
+// An entry trades at the leverage its intent asked for: BingX keeps leverage per symbol and
+// position side, so it is set (once per change) before the order. If the venue refuses or
+// throttles that, the order is not placed and the kernel hears a reject or RATE_LIMITED.
+bool BingxVenue::ensure_leverage(const core::VenueCommand& command, const std::string& client) {
+  const std::string side = hedge_ ? std::string(core::to_string(command.position_side)) : "BOTH";
+  const std::string key = symbol_text(command.symbol) + "/" + side;
+  const auto known = leverage_set_.find(key);
+  if (known != leverage_set_.end() && known->second == command.leverage) return true;
+  QueryParams params;
+  params.push_back({"symbol", symbol_text(command.symbol)});
+  params.push_back({"side", side});
+  params.push_back({"leverage", std::to_string(command.leverage)});
+  const RestResponse response =
+      worker_rest_->call("POST", kLeveragePath, std::move(params), Auth::kSigned, true);
+  const Answer answer = interpret(response);
+  if (answer.cls == ResponseClass::kOk) {
+    leverage_set_[key] = command.leverage;
+    return true;
+  }
+  const bool throttled = answer.cls == ResponseClass::kRateLimited;
+  log(LogLevel::kWarning, "place " + client + ": setting leverage " +
+                              std::to_string(command.leverage) + " failed (" + answer.problem +
+                              "); the order is not sent");
+  core::VenueEvent event = plain_event(
+      throttled ? core::KernelEventKind::kRateLimited : core::KernelEventKind::kOrderReject,
+      command, answer.venue_code(response.http_status), throttled ? "ratelimit" : "reject");
+  if (throttled) event.retry_after_ms = -1;
+  push(event);
+  std::lock_guard lock(orders_mutex_);
+  orders_[client].terminal = true;
+  return false;
+}
+
 void BingxVenue::place(const Pending& pending) {
   const core::VenueCommand& command = pending.command;
   const std::string client = client_text(command.order);
   track(command);
+  if (!command.reduce_only && !ensure_leverage(command, client)) return;
   QueryParams params;
   params.push_back({"symbol", symbol_text(command.symbol)});
   params.push_back({"side", std::string(core::to_string(command.side))});

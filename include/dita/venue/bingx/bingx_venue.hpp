@@ -134,6 +134,7 @@ class BingxVenue final : public Venue {
   void worker_loop();
   void stream_loop();
   void place(const Pending& pending);
+  bool ensure_leverage(const core::VenueCommand& command, const std::string& client);
   void cancel(const Pending& pending);
   void query(const core::VenueCommand& command, std::int64_t now_ns, std::string_view reason);
   void reconcile_tracked(RestClient& rest);
@@ -176,6 +177,9 @@ class BingxVenue final : public Venue {
   std::vector<core::VenueEvent> events_;
   int event_fd_ = -1;
   std::function<void()> wake_;
+
+  // Leverage the venue last confirmed per "SYMBOL/SIDE", touched only by the worker thread.
+  std::map<std::string, std::uint16_t> leverage_set_;
 
   std::mutex orders_mutex_;
   std::map<std::string, Tracked> orders_;            // by client order id text
