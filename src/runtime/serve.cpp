@@ -168,6 +168,8 @@ class Server {
   std::expected<void, ServeError> take_regions();
   std::expected<void, ServeError> open_kernel();
   std::expected<void, ServeError> open_sinks();
+  std::expected<void, ServeError> republish_journal(sink::SinkPipeline& pipeline,
+                                                    core::Kernel& replayed, std::uint64_t inputs);
   void record_control(const nlohmann::json& changed, const std::string& actor);
   bool refresh_sink_health();
   void stop_sinks(bool flush);
@@ -428,6 +430,37 @@ void Server::heartbeat() {
   if (refresh_sink_health() && session_) publish_state(DITA_STATE_STATUS_RUNNING);
 }
 
+std::expected<void, ServeError> Server::republish_journal(sink::SinkPipeline& pipeline,
+                                                          core::Kernel& replayed,
+                                                          std::uint64_t inputs) {
+  auto reader = journal::JournalReader::open(journal_path_);
+  if (!reader) {
+    return std::unexpected(error(ServeErrorKind::kFailure, "sinks: cannot re-read the journal: " +
+                                                               journal::to_string(reader.error())));
+  }
+  const codec::CodecContext context{config_.order_id_prefix};
+  core::KernelOutcome outcome;
+  outcome.reserve(replayed.slot_count());
+  while (replayed.inputs_processed() < inputs) {
+    auto record = reader->next();
+    if (!record || !*record) {
+      return std::unexpected(
+          error(ServeErrorKind::kFailure, "sinks: the journal ended before input " +
+                                              std::to_string(inputs) + " while re-publishing"));
+    }
+    if ((*record)->type != journal::RecordType::kInput) continue;
+    auto input = codec::decode_input((*record)->payload, context);
+    if (!input) {
+      return std::unexpected(error(ServeErrorKind::kFailure,
+                                   "sinks: journal input " + std::to_string((*record)->sequence) +
+                                       " does not decode: " + input.error().message));
+    }
+    replayed.process(*input, outcome);
+    pipeline.publish(*input, outcome, replayed);
+  }
+  return {};
+}
+
 std::expected<void, ServeError> Server::open_sinks() {
   if (!sink_settings_.any()) return {};
   const sink::PipelineConfig config =
@@ -436,7 +469,19 @@ std::expected<void, ServeError> Server::open_sinks() {
   std::error_code ignored;
   std::filesystem::create_directories(config.spool_dir, ignored);
   const core::Kernel& kernel = session_->kernel();
-  auto pipeline = sink::SinkPipeline::create(config, kernel, wall_clock_ns());
+  // A recovered journal is re-published from its first input through a fresh kernel: inputs
+  // the spool already holds only rebuild the projection's images, and inputs a crash kept
+  // from the spool are spooled now, so the sinks miss nothing.
+  std::optional<core::Kernel> replayed;
+  if (!fresh_journal_ && kernel.inputs_processed() > 0) {
+    auto empty = core::Kernel::create(config_);
+    if (!empty) {
+      return std::unexpected(error(ServeErrorKind::kFailure, "sinks: " + empty.error().message));
+    }
+    replayed.emplace(std::move(*empty));
+  }
+  auto pipeline =
+      sink::SinkPipeline::create(config, replayed ? *replayed : kernel, wall_clock_ns());
   if (!pipeline) {
     return std::unexpected(
         error(ServeErrorKind::kFailure,
@@ -453,10 +498,17 @@ std::expected<void, ServeError> Server::open_sinks() {
             std::to_string(kernel.inputs_processed()) + (fresh_journal_ ? " (a new journal)" : "") +
             "; it belongs to another journal: use another DITA_V2_SPOOL_DIR and DITA_V2_STRATEGY"));
   }
-  if (spooled < kernel.inputs_processed()) {
-    say("warning: sinks: " + std::to_string(kernel.inputs_processed() - spooled) +
-        " journaled input(s) never reached the spool (the last run did not stop cleanly); the "
-        "sinks miss their rows");
+  if (replayed) {
+    if (auto republished = republish_journal(**pipeline, *replayed, kernel.inputs_processed());
+        !republished) {
+      (*pipeline)->stop();
+      return std::unexpected(republished.error());
+    }
+    if (spooled < kernel.inputs_processed()) {
+      say("sinks: " + std::to_string(kernel.inputs_processed() - spooled) +
+          " journaled input(s) had not reached the spool (the last run did not stop cleanly); "
+          "spooled them from the journal");
+    }
   }
   say("sinks: strategy " + sink_settings_.strategy + ", spool " + config.spool_dir.string() +
       ", mode " + std::string(core::to_string(config.projection.mode)) + ", clickhouse " +

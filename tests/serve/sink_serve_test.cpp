@@ -5,6 +5,7 @@
 // arrive after its restart on the same data dir and port, each exactly once.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -127,6 +128,42 @@ TEST_F(SinkServeTest, RowsSurviveAClickHouseOutageAndArriveExactlyOnce) {
   EXPECT_EQ(query("SELECT count() FROM dita.trade_exits FINAL" + where), "2\n");
   EXPECT_EQ(query("SELECT count() FROM dita.trade_entries FINAL" + where), "2\n");
   EXPECT_EQ(query("SELECT count() FROM dita.trade_exits" + where), "2\n") << "no duplicate sent";
+}
+
+TEST_F(SinkServeTest, JournaledInputsMissingFromTheSpoolAreSpooledFromTheJournalOnRestart) {
+  serve_ = std::make_unique<ServeProcess>("skr");
+  const std::string strategy = "skr" + std::to_string(::getpid());
+  const auto spool = serve_->dir() / "spool";
+  ::setenv("DITA_V2_CLICKHOUSE_URL", ("http://" + clickhouse_->address()).c_str(), 1);
+  ::setenv("DITA_V2_HAZELCAST", "OFF", 1);
+  ::setenv("DITA_V2_STRATEGY", strategy.c_str(), 1);
+  ::setenv("DITA_V2_SPOOL_DIR", spool.c_str(), 1);
+  ASSERT_TRUE(clickhouse_->stop());  // nothing is delivered in the first run
+  if (auto failed = serve_->start({"--venue", "mock"})) FAIL() << *failed;
+  cycle();
+  json s = serve_->wait_for_status([](const json& j) { return j["account"]["trade_seq"] == 1; });
+  ASSERT_EQ(s["account"]["trade_seq"], 1) << s.dump(1);
+  ASSERT_EQ(serve_->stop(), 0) << serve_->log_text();
+
+  // The spool is lost: every input is in the journal but none in the spool, as after a
+  // crash between the journal commit and the spool write.
+  std::filesystem::remove_all(spool);
+  ASSERT_TRUE(clickhouse_->start(clickhouse_->port())) << clickhouse_->last_output();
+  if (auto failed = serve_->start({"--venue", "mock"})) FAIL() << *failed;
+  const auto delivered = [](const json& j) {
+    const auto& ch = j["sinks"]["clickhouse"];
+    return ch["state"] == "UP" && ch["spool_depth"] == 0 && ch["delivered_records"].get<int>() > 0;
+  };
+  s = serve_->wait_for_status(delivered, std::chrono::seconds(30));
+  ASSERT_TRUE(delivered(s)) << s.dump(1) << serve_->log_text();
+  EXPECT_NE(serve_->log_text().find("spooled them from the journal"), std::string::npos)
+      << serve_->log_text();
+  EXPECT_EQ(serve_->stop(), 0) << serve_->log_text();
+
+  const std::string where = " WHERE strategy = '" + strategy + "'";
+  EXPECT_EQ(query("SELECT count() FROM dita.trade_entries FINAL" + where), "1\n");
+  EXPECT_EQ(query("SELECT count() FROM dita.trade_exits FINAL" + where), "1\n");
+  EXPECT_EQ(query("SELECT count() FROM dita.trade_exits" + where), "1\n") << "sent once";
 }
 
 }  // namespace
