@@ -34,6 +34,7 @@ struct ServeFlags {
   std::uint32_t max_producers = 64;
   std::uint32_t tick_ms = 100;
   std::string capital = "10000";
+  std::vector<std::string> marks;
 };
 
 int run_serve(const ServeFlags& flags) {
@@ -63,6 +64,24 @@ int run_serve(const ServeFlags& flags) {
     return cli::kExitUsage;
   }
   runtime::ServeOptions options;
+  for (const std::string& mark : flags.marks) {
+    const auto equals = mark.find('=');
+    const auto symbol = core::Symbol::parse(mark.substr(0, equals));
+    const auto price = equals == std::string::npos
+                           ? std::expected<std::int64_t, core::DecimalError>(
+                                 std::unexpected(core::DecimalError::kEmpty))
+                           : core::parse_decimal(mark.substr(equals + 1));
+    if (!symbol || !price || *price <= 0) {
+      std::cerr << "dita serve: invalid --mark '" << mark
+                << "': expected SYMBOL=PRICE with a positive price, e.g. BTC-USDT=60000\n";
+      return cli::kExitUsage;
+    }
+    options.marks.emplace_back(*symbol, core::Price::from_units(*price));
+  }
+  if (!options.marks.empty() && settings->venue != core::BackendMode::kMock) {
+    std::cerr << "dita serve: --mark is for the mock venue; BingX prices come from the venue\n";
+    return cli::kExitUsage;
+  }
   options.settings = *settings;
   options.journal_path = flags.journal;
   options.intent_capacity = flags.intent_capacity;
@@ -123,6 +142,9 @@ cli::RegisteredCommand make_serve_command(CLI::App& app) {
       ->add_option("--tick-ms", flags->tick_ms,
                    "TICK period while an order is working, ms (default 100)")
       ->check(CLI::Range(1U, 60'000U));
+  serve->add_option("--mark", flags->marks,
+                    "SYMBOL=PRICE reference price for the mock venue (repeatable), e.g. "
+                    "BTC-USDT=60000; market orders fill at it");
   serve->add_option("--capital", flags->capital,
                     "capital seeded on a fresh journal (mock venue balance; default 10000; "
                     "bingx seeds the account balance instead)");

@@ -815,6 +815,17 @@ std::expected<ServeReport, ServeError> Server::run() {
     }
     if (outcome) outcome = feed({wall_clock_ns(), core::SeedCapital{capital}});
   }
+  // The mock venue has no market data: --mark gives it (and the kernel, journaled as
+  // MARK_PRICE) the reference price market orders fill at.
+  for (const auto& [symbol, price] : options_.marks) {
+    if (!outcome) break;
+    session_->venue().set_mark(symbol, price);
+    core::VenueEvent mark;
+    mark.kind = core::KernelEventKind::kMarkPrice;
+    mark.symbol = symbol;
+    mark.mark_price = price;
+    outcome = feed({wall_clock_ns(), mark});
+  }
   if (outcome) {
     publish_state(DITA_STATE_STATUS_RUNNING);
     heartbeat();

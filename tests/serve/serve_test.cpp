@@ -568,6 +568,27 @@ TEST_F(ServeTest, TheBingxVenueWithoutCredentialsIsRefusedWithAClearMessage) {
   EXPECT_FALSE(std::filesystem::exists(journal_));
 }
 
+TEST_F(ServeTest, MarketOrdersFillAtTheMockMarkGivenAtStart) {
+  start_server({"--mark", "BTC-USDT=60000"});
+  const Result entered = intent({"--wait", "enter", "--slot", "0", "--asset", "BTC-USDT", "--side",
+                                 "SHORT", "--size", "0.01"});
+  ASSERT_EQ(entered.code, 0) << describe(entered);
+  json s = status();
+  EXPECT_EQ(s["slots"][0]["stage"], "POSITION_OPEN") << s.dump(1) << server_log();
+  EXPECT_EQ(s["slots"][0]["entry_price"], "60000");
+  EXPECT_EQ(stop_server(SIGTERM), 0) << server_log();
+}
+
+TEST_F(ServeTest, ABadMarkIsRefusedByName) {
+  for (const char* bad : {"BTC-USDT", "BTC-USDT=0", "btc=1", "BTC-USDT=abc"}) {
+    const Result r =
+        run_dita({"serve", "--instance", instance_, "--journal", journal_.string(), "--mark", bad});
+    EXPECT_EQ(r.code, 2) << bad << ": " << describe(r);
+    EXPECT_NE(r.err.find("--mark"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(journal_));
+}
+
 TEST(StateLayout, CAndCppSeeTheSamePayloadLayout) {
   EXPECT_EQ(dita_state_c_image_size(), sizeof(dita::runtime::StateImage));
   EXPECT_EQ(dita_state_c_intent_size(), sizeof(dita::runtime::IntentRecord));

@@ -20,10 +20,12 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "dita/core/contracts.hpp"
 #include "dita/core/kernel.hpp"
 #include "dita/runtime/settings.hpp"
 #include "dita/runtime/state_image.hpp"
@@ -41,6 +43,8 @@ struct ServeOptions {
   std::chrono::milliseconds heartbeat_interval{100};
   std::int64_t capital_units = 10'000 * core::kFixedScale;  // seeded once, on a fresh journal
                                                             // (BINGX: the venue balance instead)
+  // Mock venue only: reference prices set at start (market orders fill at the mark).
+  std::vector<std::pair<core::Symbol, core::Price>> marks;
   std::ostream* log = nullptr;              // progress and (by verbosity) outcome lines
   const std::atomic<bool>* stop = nullptr;  // set (e.g. by a signal) to finish and shut down
 };
