@@ -116,6 +116,7 @@ std::expected<Kernel, ConfigError> Kernel::create(KernelConfig config) {
 Kernel::Kernel(KernelConfig config)
     : config_(std::move(config)),
       slots_(config_.slot_count),
+      marks_(config_.instruments.size()),
       active_slot_limit_(config_.active_slot_limit) {
   for (std::uint32_t i = 0; i < slots_.size(); ++i) slots_[i].slot_id = i;
 }
@@ -369,7 +370,9 @@ void Kernel::start_entry(TradeSlot& slot, const KernelIntent& intent, std::int64
   }
   const Price price = Price::from_units(intent.price.units() -
                                         intent.price.units() % instrument->price_tick.units());
-  if (!(slot.asset == intent.asset)) slot.mark_price = Price::zero();
+  // A new trade starts from the latest mark of its symbol, so unrealized PnL is right from
+  // the first fill rather than from the next mark.
+  slot.mark_price = marks_[static_cast<std::size_t>(instrument - config_.instruments.data())];
   slot.trade_id += 1;
   slot.asset = intent.asset;
   slot.side = intent.side;
@@ -774,6 +777,9 @@ void Kernel::on_mark(const VenueEvent& event, KernelOutcome& out) {
              "MARK_PRICE needs a symbol and a positive price")
         .with_text("field", event.symbol.empty() ? "symbol" : "mark_price");
     return;
+  }
+  if (const Instrument* instrument = find_instrument(event.symbol)) {
+    marks_[static_cast<std::size_t>(instrument - config_.instruments.data())] = event.mark_price;
   }
   for (TradeSlot& slot : slots_) {
     if (!(slot.asset == event.symbol) || slot.mark_price == event.mark_price) continue;

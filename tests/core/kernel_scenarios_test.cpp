@@ -469,6 +469,16 @@ TEST(Race, MarkPriceOfAShortPositionGainsWhenThePriceFalls) {
   EXPECT_EQ(h.slot().realized_pnl, usd("0.2"));
 }
 
+TEST(Race, ANewTradeStartsFromTheLatestMarkOfItsSymbol) {
+  Harness h;
+  h.mark("BTC-USDT", "110");  // before any trade on the symbol
+  h.enter(0, "0.02");
+  EXPECT_EQ(h.slot().mark_price, px("110"));
+  h.full(kEntry1, "0.02", "100");
+  EXPECT_EQ(h.slot().unrealized_pnl, usd("0.2")) << "valued at the known mark at once";
+  EXPECT_EQ(h.account().unrealized_total, usd("0.2"));
+}
+
 TEST(Race, PartiallyFilledEntryThenCancelledLeavesAPositionOfTheFilledSize) {
   Harness h;
   h.enter(0, "0.02", "99");

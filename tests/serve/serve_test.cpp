@@ -576,6 +576,7 @@ TEST_F(ServeTest, MarketOrdersFillAtTheMockMarkGivenAtStart) {
   json s = status();
   EXPECT_EQ(s["slots"][0]["stage"], "POSITION_OPEN") << s.dump(1) << server_log();
   EXPECT_EQ(s["slots"][0]["entry_price"], "60000");
+  EXPECT_EQ(s["slots"][0]["mark_price"], "60000");
   EXPECT_EQ(stop_server(SIGTERM), 0) << server_log();
 }
 

@@ -98,6 +98,7 @@ class Kernel {
 
   KernelConfig config_;
   std::vector<TradeSlot> slots_;
+  std::vector<Price> marks_;  // latest mark per instrument (index of config_.instruments)
   AccountSnapshot account_;
   std::uint32_t active_slot_limit_ = 1;
   std::uint64_t input_seq_ = 0;
