@@ -95,7 +95,11 @@ std::expected<ScanResult, RecoveryError> scan(const std::filesystem::path& path,
   outcome.reserve(out.kernel.slot_count());
   std::optional<std::string> awaiting;  // the output our re-run produced, not yet compared
   std::uint64_t awaiting_offset = 0;
-  std::optional<std::pair<std::uint32_t, std::uint64_t>> awaiting_intent;
+  // The producer and sequence of the awaited input when it is an intent (plain fields: GCC 12
+  // at -O3 reports a false maybe-uninitialized through an optional<pair>).
+  bool awaiting_is_intent = false;
+  std::uint32_t awaiting_producer = 0;
+  std::uint64_t awaiting_seq = 0;
   const auto note_applied = [&](std::uint32_t producer, std::uint64_t seq) {
     auto& applied = out.applied_seqs[producer];
     if (seq > applied) applied = seq;
@@ -143,10 +147,11 @@ std::expected<ScanResult, RecoveryError> scan(const std::filesystem::path& path,
       out.kernel.process(*input, outcome);
       awaiting = codec::encode_outcome(outcome, context);
       awaiting_offset = item.offset;
-      awaiting_intent.reset();
+      awaiting_is_intent = false;
       if (const auto* intent = std::get_if<core::KernelIntent>(&input->payload)) {
-        awaiting_intent =
-            std::pair{intent_producer(intent->intent_id), intent_seq(intent->intent_id)};
+        awaiting_is_intent = true;
+        awaiting_producer = intent_producer(intent->intent_id);
+        awaiting_seq = intent_seq(intent->intent_id);
       }
       continue;
     }
@@ -164,7 +169,7 @@ std::expected<ScanResult, RecoveryError> scan(const std::filesystem::path& path,
     awaiting.reset();
     ++out.inputs;
     out.last_sequence = item.sequence;
-    if (awaiting_intent) note_applied(awaiting_intent->first, awaiting_intent->second);
+    if (awaiting_is_intent) note_applied(awaiting_producer, awaiting_seq);
   }
   ScanResult result;
   if (awaiting) result.dangling_input_offset = awaiting_offset;
