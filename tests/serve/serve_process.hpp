@@ -39,6 +39,22 @@ struct Result {
   }
 };
 
+// Sends `signal` to `pid` and waits (bounded) for it to exit: its exit code (128 + signal when
+// killed), or -1 on timeout. On exit `pid` is set to -1.
+inline int signal_and_wait(pid_t& pid, int signal, std::chrono::milliseconds timeout) {
+  ::kill(pid, signal);
+  const auto deadline = Clock::now() + timeout;
+  int wstatus = 0;
+  while (Clock::now() < deadline) {
+    if (::waitpid(pid, &wstatus, WNOHANG) == pid) {
+      pid = -1;
+      return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return -1;
+}
+
 // Runs `dita args...` to completion (at most `timeout`, then SIGKILL) and captures its output.
 inline Result run_dita(const std::vector<std::string>& args,
                        std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
@@ -169,17 +185,7 @@ class ServeProcess {
   // SIGTERM, then waits (bounded) for the exit; its exit code, -1 on timeout.
   int stop(std::chrono::seconds timeout = std::chrono::seconds(20)) {
     if (pid_ <= 0) return -1;
-    ::kill(pid_, SIGTERM);
-    const auto deadline = Clock::now() + timeout;
-    int wstatus = 0;
-    while (Clock::now() < deadline) {
-      if (::waitpid(pid_, &wstatus, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
+    return signal_and_wait(pid_, SIGTERM, timeout);
   }
 
   [[nodiscard]] std::string log_text() const {

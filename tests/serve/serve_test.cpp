@@ -114,17 +114,7 @@ class ServeTest : public ::testing::Test {
 
   // Signals the server and waits (bounded) for it to exit; returns its exit code.
   int stop_server(int signal) {
-    ::kill(server_, signal);
-    const auto deadline = Clock::now() + kReadyTimeout;
-    int wstatus = 0;
-    while (Clock::now() < deadline) {
-      if (::waitpid(server_, &wstatus, WNOHANG) == server_) {
-        server_ = -1;
-        return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
+    return dita::serve_testing::signal_and_wait(server_, signal, kReadyTimeout);
   }
 
   std::string server_log() const {

@@ -137,12 +137,11 @@ struct VenueMessage {
 std::string make_row_id(std::string_view strategy, Table table, std::uint64_t seq,
                         std::uint32_t item);
 
-// The slot images a projection needs after `input`: outcome.changed_slots, plus, for a
-// MARK_PRICE, every slot of that symbol (the kernel stores the mark on slots whose unrealized
-// PnL does not move, e.g. closed ones, without listing them as changed). Clears `out`; no
+// The slot images a projection needs after an input: those of outcome.changed_slots (the
+// kernel lists every slot whose image changed, a new mark included). Clears `out`; no
 // allocation once `out` has capacity for the slot count.
-void collect_changed_slots(const core::KernelInput& input, const core::KernelOutcome& outcome,
-                           const core::Kernel& kernel, std::vector<core::TradeSlot>& out);
+void collect_changed_slots(const core::KernelOutcome& outcome, const core::Kernel& kernel,
+                           std::vector<core::TradeSlot>& out);
 
 class Projector {
  public:

@@ -394,24 +394,18 @@ Result<void> Client::map_set(std::string_view map, std::string_view key, const J
 }
 
 Result<std::optional<JsonValue>> Client::map_get(std::string_view map, std::string_view key) {
-  if (auto ok = validate_name("map name", map); !ok) return std::unexpected(ok.error());
-  if (auto ok = validate_text("key", key, true); !ok) return std::unexpected(ok.error());
-  std::lock_guard lock(mutex_);
-  if (auto ok = ensure_connected(); !ok) return std::unexpected(ok.error());
-  if (auto ok = ensure_proxy(map, proto::kMapServiceName); !ok) return std::unexpected(ok.error());
-  const proto::Bytes key_data = proto::string_data(key);
-  const std::int64_t id = next_correlation_id();
-  auto response =
-      invoke_one(proto::encode_map_get(map, key_data, config_.thread_id,
-                                       proto::partition_id(key_data, partition_count_), id),
-                 id);
-  if (!response) return std::unexpected(response.error());
-  auto data = proto::decode_nullable_data_response(*response, proto::kMapGet);
-  if (!data) return fail(data.error());
-  return to_json_value(std::move(*data));
+  return keyed_value_call(map, key, &proto::encode_map_get, proto::kMapGet);
 }
 
 Result<std::optional<JsonValue>> Client::map_remove(std::string_view map, std::string_view key) {
+  return keyed_value_call(map, key, &proto::encode_map_remove, proto::kMapRemove);
+}
+
+// Map.Get and Map.Remove share their request shape (map, key, thread, partition) and answer
+// with the nullable previous value.
+Result<std::optional<JsonValue>> Client::keyed_value_call(std::string_view map,
+                                                          std::string_view key, KeyedEncoder encode,
+                                                          std::int32_t message_type) {
   if (auto ok = validate_name("map name", map); !ok) return std::unexpected(ok.error());
   if (auto ok = validate_text("key", key, true); !ok) return std::unexpected(ok.error());
   std::lock_guard lock(mutex_);
@@ -419,12 +413,11 @@ Result<std::optional<JsonValue>> Client::map_remove(std::string_view map, std::s
   if (auto ok = ensure_proxy(map, proto::kMapServiceName); !ok) return std::unexpected(ok.error());
   const proto::Bytes key_data = proto::string_data(key);
   const std::int64_t id = next_correlation_id();
-  auto response =
-      invoke_one(proto::encode_map_remove(map, key_data, config_.thread_id,
-                                          proto::partition_id(key_data, partition_count_), id),
-                 id);
+  auto response = invoke_one(
+      encode(map, key_data, config_.thread_id, proto::partition_id(key_data, partition_count_), id),
+      id);
   if (!response) return std::unexpected(response.error());
-  auto data = proto::decode_nullable_data_response(*response, proto::kMapRemove);
+  auto data = proto::decode_nullable_data_response(*response, message_type);
   if (!data) return fail(data.error());
   return to_json_value(std::move(*data));
 }

@@ -171,7 +171,7 @@ void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOut
   entry.kind = already_spooled ? Entry::Kind::kAdvance : Entry::Kind::kKernel;
   entry.input = input;
   entry.outcome = outcome;
-  collect_changed_slots(input, outcome, kernel, entry.changed);
+  collect_changed_slots(outcome, kernel, entry.changed);
   entry.active_slot_limit = kernel.active_slot_limit();
   tail_.store(tail + 1, std::memory_order_release);
   if (!already_spooled) published_.fetch_add(1, std::memory_order_relaxed);

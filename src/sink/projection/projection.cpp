@@ -349,24 +349,16 @@ Projector::Projector(ProjectionConfig config, std::span<const core::TradeSlot> s
 Projector::Projector(ProjectionConfig config, const core::Kernel& kernel)
     : Projector(std::move(config), kernel.slots(), kernel.active_slot_limit()) {}
 
-void collect_changed_slots(const core::KernelInput& input, const core::KernelOutcome& outcome,
-                           const core::Kernel& kernel, std::vector<core::TradeSlot>& out) {
+void collect_changed_slots(const core::KernelOutcome& outcome, const core::Kernel& kernel,
+                           std::vector<core::TradeSlot>& out) {
   out.clear();
   for (const std::uint32_t id : outcome.changed_slots) out.push_back(kernel.slot(id));
-  const auto* event = std::get_if<core::VenueEvent>(&input.payload);
-  if (event == nullptr || event->kind != core::KernelEventKind::kMarkPrice) return;
-  for (const TradeSlot& slot : kernel.slots()) {
-    if (!(slot.asset == event->symbol)) continue;
-    bool listed = false;
-    for (const std::uint32_t id : outcome.changed_slots) listed = listed || id == slot.slot_id;
-    if (!listed) out.push_back(slot);
-  }
 }
 
 void Projector::project(const core::KernelInput& input, const core::KernelOutcome& outcome,
                         const core::Kernel& kernel, Projection& out) {
   std::vector<TradeSlot> changed;
-  collect_changed_slots(input, outcome, kernel, changed);
+  collect_changed_slots(outcome, kernel, changed);
   project(input, outcome, changed, kernel.active_slot_limit(), out);
 }
 

@@ -93,6 +93,11 @@ class Client {
 
  private:
   using Clock = std::chrono::steady_clock;
+  using KeyedEncoder = protocol::Bytes (*)(std::string_view, protocol::ByteView, std::int64_t,
+                                           std::int32_t, std::int64_t);
+
+  Result<std::optional<JsonValue>> keyed_value_call(std::string_view map, std::string_view key,
+                                                    KeyedEncoder encode, std::int32_t message_type);
 
   Result<void> ensure_connected();
   Result<void> open_socket();
