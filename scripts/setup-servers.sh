@@ -2,11 +2,14 @@
 # Installs the real servers the sink tests run against, on Debian bookworm, as root:
 #   - Debian's clickhouse-server (18.16) and clickhouse-client,
 #   - a Java 17 runtime and the Hazelcast member jar (com.hazelcast:hazelcast) from Maven Central,
-#   - the official hazelcast-python-client from PyPI (read-back oracle for our C++ client).
+#   - the official hazelcast-python-client from PyPI (read-back oracle for our C++ client),
+#   - chdb from PyPI: current ClickHouse's engine as a library, served over HTTP by
+#     tests/sink/chdb_http_server.py (scripts/start-chdb) so the ClickHouse tests also run
+#     against current ClickHouse (Debian only has 18.16).
 # Idempotent: whatever is already present (and verified) is left alone.
 #
 # Env: DITA_CACHE_DIR (default /var/cache/dita) holds hazelcast-<version>.jar;
-#      DITA_HAZELCAST_VERSION (default 5.5.0).
+#      DITA_HAZELCAST_VERSION (default 5.5.0); DITA_CHDB_VERSION (default 4.4.0).
 set -euo pipefail
 
 if [[ $(id -u) -ne 0 ]]; then
@@ -18,6 +21,7 @@ fi
 cache_dir=${DITA_CACHE_DIR:-/var/cache/dita}
 hz_version=${DITA_HAZELCAST_VERSION:-5.5.0}
 hz_jar="$cache_dir/hazelcast-$hz_version.jar"
+chdb_version=${DITA_CHDB_VERSION:-4.4.0}
 
 log() { echo "setup-servers: $*"; }
 
@@ -87,6 +91,18 @@ else
   log "installing hazelcast-python-client"
   python3 -m pip install -q hazelcast-python-client ||
     python3 -m pip install -q --break-system-packages hazelcast-python-client
+fi
+
+# --- chdb (current ClickHouse engine, in-process) -------------------------------------------------
+# Pinned: the tests pin behaviour of the ClickHouse version it embeds (chdb 4.4.0: 26.9).
+if [[ $(python3 -c 'import chdb; print(chdb.__version__)' 2>/dev/null) == "$chdb_version" ]]; then
+  log "chdb $chdb_version already installed"
+else
+  log "installing chdb==$chdb_version"
+  python3 -m pip install -q "chdb==$chdb_version" ||
+    python3 -m pip install -q --break-system-packages "chdb==$chdb_version"
+  python3 -c 'import chdb; print("setup-servers: chdb", chdb.__version__, "ClickHouse",
+              chdb.query("SELECT version()", "TabSeparated").bytes().decode().strip())'
 fi
 
 log "done"
