@@ -35,7 +35,8 @@ std::uint32_t load_u32_le(const unsigned char* p) noexcept {
          (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
 
-std::uint32_t extend(std::uint32_t crc, const unsigned char* p, std::size_t size) noexcept {
+std::uint32_t extend_software(std::uint32_t crc, const unsigned char* p,
+                              std::size_t size) noexcept {
   crc = ~crc;
   while (size >= 8) {
     const std::uint32_t low = load_u32_le(p) ^ crc;
@@ -53,7 +54,43 @@ std::uint32_t extend(std::uint32_t crc, const unsigned char* p, std::size_t size
   return ~crc;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+// The SSE4.2 crc32 instruction computes the same Castagnoli CRC, eight bytes per instruction.
+__attribute__((target("sse4.2"))) std::uint32_t extend_sse42(std::uint32_t crc,
+                                                             const unsigned char* p,
+                                                             std::size_t size) noexcept {
+  std::uint64_t state = ~crc;
+  while (size >= 8) {
+    std::uint64_t word = 0;
+    std::memcpy(&word, p, sizeof(word));  // little-endian, as the instruction expects
+    state = __builtin_ia32_crc32di(state, word);
+    p += 8;
+    size -= 8;
+  }
+  auto narrow = static_cast<std::uint32_t>(state);
+  while (size-- > 0) narrow = __builtin_ia32_crc32qi(narrow, *p++);
+  return ~narrow;
+}
+
+using ExtendFn = std::uint32_t (*)(std::uint32_t, const unsigned char*, std::size_t) noexcept;
+
+// Chosen once per process; both give identical results (tested against the same vectors).
+const ExtendFn kExtend = __builtin_cpu_supports("sse4.2") ? extend_sse42 : extend_software;
+
+std::uint32_t extend(std::uint32_t crc, const unsigned char* p, std::size_t size) noexcept {
+  return kExtend(crc, p, size);
+}
+#else
+std::uint32_t extend(std::uint32_t crc, const unsigned char* p, std::size_t size) noexcept {
+  return extend_software(crc, p, size);
+}
+#endif
+
 }  // namespace
+
+std::uint32_t crc32c_software_extend(std::uint32_t crc, std::string_view data) noexcept {
+  return extend_software(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
 
 std::uint32_t crc32c_extend(std::uint32_t crc, std::span<const std::byte> data) noexcept {
   return extend(crc, reinterpret_cast<const unsigned char*>(data.data()), data.size());

@@ -319,7 +319,7 @@ std::expected<void, ServeError> Server::open_kernel() {
                      log_outcome(input, outcome);
                      mirror(&outcome);
                      // Never blocks on a sink: the record goes to the pipeline's ring.
-                     if (pipeline_) pipeline_->publish(input, outcome, session_->kernel());
+                     if (pipeline_) pipeline_->publish(input, outcome);
                    });
   for (std::size_t i = 0; i < DITA_STATE_MAX_SLOTS; ++i) image_->slots[i] = SlotImage{};
   const auto& k = session_->kernel();
@@ -456,7 +456,7 @@ std::expected<void, ServeError> Server::republish_journal(sink::SinkPipeline& pi
                                        " does not decode: " + input.error().message));
     }
     replayed.process(*input, outcome);
-    pipeline.publish(*input, outcome, replayed);
+    pipeline.publish(*input, outcome);
   }
   return {};
 }

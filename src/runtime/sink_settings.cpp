@@ -86,6 +86,16 @@ std::expected<SinkSettings, SettingError> load_sink_settings(const EnvLookup& en
     }
     out.clickhouse_database = *database;
   }
+  if (auto linger = lookup(env, "DITA_V2_CLICKHOUSE_LINGER_MS")) {
+    unsigned ms = 0;
+    const auto [end, ec] = std::from_chars(linger->data(), linger->data() + linger->size(), ms);
+    if (linger->empty() || ec != std::errc() || end != linger->data() + linger->size() ||
+        ms > 60000) {
+      return fail("DITA_V2_CLICKHOUSE_LINGER_MS",
+                  "'" + *linger + "' must be a whole number of milliseconds 0..60000");
+    }
+    out.clickhouse_linger = std::chrono::milliseconds(ms);
+  }
 
   const std::string mode = lookup(env, "DITA_V2_HAZELCAST").value_or("OFF");
   if (mode == "REAL") {
@@ -143,6 +153,7 @@ sink::PipelineConfig pipeline_config(const SinkSettings& settings,
   config.clickhouse.writer.user = settings.clickhouse_user;
   config.clickhouse.writer.password = settings.clickhouse_password;
   config.clickhouse.writer.database = settings.clickhouse_database;
+  config.clickhouse.linger = settings.clickhouse_linger;
   config.clickhouse.writer.connect_timeout = std::chrono::milliseconds(1000);
   config.clickhouse.writer.request_timeout = std::chrono::milliseconds(10000);
   config.hazelcast.enabled = settings.hazelcast && control.mirror_to_hazelcast;

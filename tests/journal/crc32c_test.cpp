@@ -61,6 +61,19 @@ TEST(Crc32c, AgreesWithTheBitwiseDefinitionAtEveryLengthAndAlignment) {
   }
 }
 
+TEST(Crc32c, TheHardwareAndSoftwarePathsAgreeAtEveryLengthAndAlignment) {
+  // crc32c() takes the SSE4.2 path on CPUs that have it; the software tables must agree.
+  const std::string data = testing::make_payload(300, 11);
+  for (std::size_t start = 0; start < 9; ++start) {
+    for (std::size_t length = 0; start + length <= data.size(); ++length) {
+      const std::string_view slice = std::string_view(data).substr(start, length);
+      ASSERT_EQ(crc32c_software_extend(0, slice), reference_crc32c(slice))
+          << "start " << start << " length " << length;
+      ASSERT_EQ(crc32c_extend(0x12345678U, slice), crc32c_software_extend(0x12345678U, slice));
+    }
+  }
+}
+
 TEST(Crc32c, ExtendingPieceByPieceEqualsOneShot) {
   const std::string data = testing::make_payload(1000, 3);
   for (std::size_t split = 0; split <= data.size(); split += 37) {

@@ -1,6 +1,9 @@
 // The ClickHouse writer and the pipeline against a fake HTTP server on loopback that
 // misbehaves on purpose: 5xx, garbage, connections cut mid-request and mid-response, silence.
 // Every failure must surface as a typed error, and the pipeline must still deliver every row.
+// Also the pipeline's own guarantees that need no real server: its kernel replica spools
+// exactly what a direct projection of the kernel gives (through the ring's overflow path
+// too), an unpublished input is reported as a divergence, and flush() does not linger.
 #include <gtest/gtest.h>
 
 #include <arpa/inet.h>
@@ -11,6 +14,8 @@
 
 #include <atomic>
 #include <deque>
+#include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 #include <string>
@@ -18,6 +23,7 @@
 
 #include "dita/sink/clickhouse_writer.hpp"
 #include "dita/sink/pipeline.hpp"
+#include "dita/sink/spool.hpp"
 #include "sink/server_harness.hpp"
 #include "sink/sink_session.hpp"
 
@@ -262,7 +268,7 @@ TEST(PipelineBadServer, EveryRowArrivesDespiteFailuresAndPartialWrites) {
   bool saw_failure = false;
   for (const auto& input : inputs) {
     kernel.process(input, outcome);
-    (*pipeline)->publish(input, outcome, kernel);
+    (*pipeline)->publish(input, outcome);
     saw_failure = saw_failure || (*pipeline)->health().sinks[0].failures > 0;
   }
   ASSERT_TRUE((*pipeline)->flush(std::chrono::seconds(30)));
@@ -303,7 +309,7 @@ TEST(PipelineBadServer, HealthGoesDownWhileTheServerFailsAndRecordsKeepSpooling)
   core::KernelOutcome outcome;
   for (const auto& input : testing::session_inputs(4)) {
     kernel.process(input, outcome);
-    (*pipeline)->publish(input, outcome, kernel);
+    (*pipeline)->publish(input, outcome);
   }
   EXPECT_FALSE((*pipeline)->flush(std::chrono::milliseconds(300)));
   const PipelineHealth health = (*pipeline)->health();
@@ -312,6 +318,154 @@ TEST(PipelineBadServer, HealthGoesDownWhileTheServerFailsAndRecordsKeepSpooling)
   EXPECT_GT(health.sinks[0].spool_depth, 0U);
   EXPECT_EQ(health.sinks[1].state, SinkState::kDisabled);
   EXPECT_EQ(health.queued, 0U);
+}
+
+std::uint16_t closed_port() {
+  FakeHttpServer server;
+  return server.port();
+}
+
+// The spool payload lines the pipeline writes for one projection (see SinkPipeline).
+std::string clickhouse_lines(const Projection& projection) {
+  std::string out;
+  for (const Row& row : projection.rows) {
+    out += static_cast<char>('A' + static_cast<int>(row.table));
+    out += row.json + '\n';
+  }
+  return out;
+}
+std::string hazelcast_lines(const Projection& projection) {
+  std::string out;
+  for (const HazelcastOp& op : projection.hazelcast) {
+    out += static_cast<char>('0' + static_cast<int>(op.kind));
+    out += '\t' + op.name + '\t' + op.key + '\t' + op.value + '\n';
+  }
+  return out;
+}
+
+// Kernel input seq -> payload of every record in the spool at `dir` with a non-zero tag.
+std::map<std::uint64_t, std::string> spooled_by_input(const std::filesystem::path& dir) {
+  auto spool = spool::Spool::open({dir, 64ULL * 1024 * 1024});
+  EXPECT_TRUE(spool.has_value());
+  std::map<std::uint64_t, std::string> out;
+  if (!spool) return out;
+  std::vector<spool::SpoolRecord> records;
+  while (true) {
+    auto got = (*spool)->read(256, 16U * 1024U * 1024U, records);
+    if (!got || *got == 0) break;
+  }
+  std::uint64_t previous = 0;
+  for (const auto& record : records) {
+    if (record.tag == 0) continue;  // start snapshot, control changes
+    EXPECT_GT(record.tag, previous) << "records out of input order";
+    previous = record.tag;
+    out[record.tag] = record.payload;
+  }
+  return out;
+}
+
+TEST(PipelineReplica, SpoolsExactlyWhatADirectProjectionOfTheKernelGivesEvenThroughOverflow) {
+  testing::TempDir spool("dita-pipe-replica");
+  core::Kernel kernel = testing::session_kernel();
+  PipelineConfig config;
+  config.projection.strategy = "replica";
+  config.projection.mode = core::KernelMode::kDebug;
+  config.projection.names = HazelcastNames::for_strategy("replica");
+  config.spool_dir = spool.path();
+  config.queue_capacity = 2;  // the kernel thread takes the overflow path most of the time
+  const std::uint16_t nobody = closed_port();
+  config.clickhouse.enabled = true;
+  config.clickhouse.writer = writer_config(nobody);
+  config.hazelcast.enabled = true;
+  config.hazelcast.client.port = nobody;
+  config.hazelcast.client.connect_timeout = std::chrono::milliseconds(200);
+  config.retry_initial = std::chrono::milliseconds(50);
+  config.retry_max = std::chrono::milliseconds(50);
+  auto pipeline = SinkPipeline::create(config, kernel, 0);
+  ASSERT_TRUE(pipeline.has_value()) << pipeline.error();
+
+  // Expected: the projection of the kernel's own outcomes and slot images, input by input.
+  core::Kernel twin = testing::session_kernel();
+  Projector projector(config.projection, twin);
+  std::map<std::uint64_t, std::string> want_clickhouse;
+  std::map<std::uint64_t, std::string> want_hazelcast;
+  core::KernelOutcome outcome;
+  core::KernelOutcome twin_outcome;
+  for (const auto& input : testing::session_inputs(12)) {
+    kernel.process(input, outcome);
+    (*pipeline)->publish(input, outcome);
+    twin.process(input, twin_outcome);
+    Projection one;
+    projector.project(input, twin_outcome, twin, one);
+    if (!one.rows.empty()) want_clickhouse[twin_outcome.input_seq] = clickhouse_lines(one);
+    if (!one.hazelcast.empty()) want_hazelcast[twin_outcome.input_seq] = hazelcast_lines(one);
+  }
+  (*pipeline)->stop();
+  const PipelineHealth health = (*pipeline)->health();
+  EXPECT_EQ(health.projection_error, "");
+  EXPECT_EQ(health.queued, 0U);
+  EXPECT_EQ(health.published, kernel.inputs_processed());
+  pipeline->reset();  // releases the spools' locks
+
+  ASSERT_FALSE(want_clickhouse.empty());
+  EXPECT_EQ(spooled_by_input(std::filesystem::path(spool.path()) / "clickhouse"), want_clickhouse);
+  EXPECT_EQ(spooled_by_input(std::filesystem::path(spool.path()) / "hazelcast"), want_hazelcast);
+}
+
+TEST(PipelineReplica, AnInputProcessedButNotPublishedIsReportedAsADivergence) {
+  FakeHttpServer server;
+  testing::TempDir spool("dita-pipe-diverge");
+  core::Kernel kernel = testing::session_kernel();
+  PipelineConfig config;
+  config.projection.strategy = "diverge";
+  config.projection.names = HazelcastNames::for_strategy("diverge");
+  config.spool_dir = spool.path();
+  config.clickhouse.enabled = true;
+  config.clickhouse.writer = writer_config(server.port());
+  auto pipeline = SinkPipeline::create(config, kernel, 0);
+  ASSERT_TRUE(pipeline.has_value()) << pipeline.error();
+  const auto inputs = testing::session_inputs(1);
+  ASSERT_GE(inputs.size(), 3U);
+  core::KernelOutcome outcome;
+  kernel.process(inputs[0], outcome);
+  (*pipeline)->publish(inputs[0], outcome);
+  ASSERT_TRUE((*pipeline)->flush(std::chrono::seconds(20)));
+  EXPECT_EQ((*pipeline)->health().projection_error, "");
+
+  kernel.process(inputs[1], outcome);  // the runtime "forgets" to publish this one
+  kernel.process(inputs[2], outcome);
+  (*pipeline)->publish(inputs[2], outcome);
+  ASSERT_TRUE((*pipeline)->flush(std::chrono::seconds(20)));
+  const PipelineHealth health = (*pipeline)->health();
+  EXPECT_NE(health.projection_error.find("diverged from the kernel at input 3"), std::string::npos)
+      << health.projection_error;
+  // Status shows it on the sink, which is no longer reported UP.
+  EXPECT_EQ(health.sinks[0].last_error, health.projection_error);
+  EXPECT_EQ(health.sinks[0].state, SinkState::kDegraded);
+}
+
+TEST(PipelineLinger, FlushDeliversAtOnceInsteadOfWaitingForAFullerBatch) {
+  FakeHttpServer server;
+  testing::TempDir spool("dita-pipe-linger");
+  core::Kernel kernel = testing::session_kernel();
+  PipelineConfig config;
+  config.projection.strategy = "linger";
+  config.projection.names = HazelcastNames::for_strategy("linger");
+  config.spool_dir = spool.path();
+  config.clickhouse.enabled = true;
+  config.clickhouse.writer = writer_config(server.port());
+  config.clickhouse.linger = std::chrono::minutes(10);
+  auto pipeline = SinkPipeline::create(config, kernel, 0);
+  ASSERT_TRUE(pipeline.has_value()) << pipeline.error();
+  core::KernelOutcome outcome;
+  for (const auto& input : testing::session_inputs(2)) {
+    kernel.process(input, outcome);
+    (*pipeline)->publish(input, outcome);
+  }
+  // Far less than the linger: only returns true if flush() cut the wait short.
+  ASSERT_TRUE((*pipeline)->flush(std::chrono::seconds(30)));
+  EXPECT_GT((*pipeline)->health().sinks[0].delivered_items, 0U);
+  EXPECT_FALSE(server.accepted_bodies().empty());
 }
 
 }  // namespace

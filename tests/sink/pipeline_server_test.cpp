@@ -209,7 +209,7 @@ TEST_F(PipelineServerTest, ClickHouseOutageMidSessionLosesAndDuplicatesNothing) 
   const auto feed = [&](std::size_t from, std::size_t to) {
     for (std::size_t i = from; i < to; ++i) {
       kernel.process(inputs[i], outcome);
-      (*pipeline)->publish(inputs[i], outcome, kernel);
+      (*pipeline)->publish(inputs[i], outcome);
     }
   };
   feed(0, third);
@@ -242,7 +242,7 @@ TEST_F(PipelineServerTest, SpoolSurvivesAPipelineRestartWhileClickHouseIsDown) {
     ASSERT_TRUE(first.has_value()) << first.error();
     for (std::size_t i = 0; i < half; ++i) {
       kernel.process(inputs[i], outcome);
-      (*first)->publish(inputs[i], outcome, kernel);
+      (*first)->publish(inputs[i], outcome);
     }
     EXPECT_FALSE((*first)->flush(std::chrono::milliseconds(200)));
   }  // destroyed with everything undelivered
@@ -254,7 +254,7 @@ TEST_F(PipelineServerTest, SpoolSurvivesAPipelineRestartWhileClickHouseIsDown) {
   EXPECT_GT((*second)->last_spooled_input_seq(), 0U);
   for (const auto& input : inputs) {
     replayed.process(input, outcome);
-    (*second)->publish(input, outcome, replayed);
+    (*second)->publish(input, outcome);
   }
   EXPECT_GT((*second)->health().skipped_already_spooled, 0U);
   ASSERT_TRUE(clickhouse_->start(port).has_value()) << clickhouse_->last_output();
@@ -281,7 +281,7 @@ TEST_F(PipelineServerTest, HazelcastMemberRestartConvergesToTheKernelsFinalState
   const auto feed = [&](std::size_t from, std::size_t to) {
     for (std::size_t i = from; i < to; ++i) {
       kernel.process(inputs[i], outcome);
-      (*pipeline)->publish(inputs[i], outcome, kernel);
+      (*pipeline)->publish(inputs[i], outcome);
     }
   };
   feed(0, third);
@@ -349,7 +349,7 @@ TEST_F(PipelineServerTest, TradeEventsAndControlSnapshotReachOfficialClients) {
   core::KernelOutcome outcome;
   for (const auto& input : testing::session_inputs(2)) {
     kernel.process(input, outcome);
-    (*pipeline)->publish(input, outcome, kernel);
+    (*pipeline)->publish(input, outcome);
   }
   ControlChange halt;
   halt.seq = 1;

@@ -1,9 +1,10 @@
 // dita/journal/crc32c.hpp
 //
 // Owns DITA's CRC32C (Castagnoli, reflected polynomial 0x82F63B78): the checksum that guards
-// every journal header and record. Implemented in portable software (slicing-by-8 tables
-// built at compile time) so a journal written on one machine verifies identically on any
-// other, with no dependency on SSE4.2 or ARMv8 CRC instructions.
+// every journal header and record, and every spool record. It uses the SSE4.2 crc32
+// instruction where the CPU has it (checked once at start) and portable slicing-by-8 tables
+// otherwise; both compute the same function, so a journal written on one machine verifies
+// identically on any other.
 #pragma once
 
 #include <cstddef>
@@ -24,5 +25,9 @@ namespace dita::journal {
 [[nodiscard]] inline std::uint32_t crc32c(std::string_view data) noexcept {
   return crc32c_extend(0, data);
 }
+
+// The portable implementation on its own, so tests can hold the two against each other.
+[[nodiscard]] std::uint32_t crc32c_software_extend(std::uint32_t crc,
+                                                   std::string_view data) noexcept;
 
 }  // namespace dita::journal

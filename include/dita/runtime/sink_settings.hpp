@@ -8,6 +8,7 @@
 //   DITA_V2_CLICKHOUSE_USER       default "default"
 //   DITA_V2_CLICKHOUSE_PASSWORD   default empty
 //   DITA_V2_CLICKHOUSE_DATABASE   default "dita"
+//   DITA_V2_CLICKHOUSE_LINGER_MS  0..60000, default 200: how long rows wait for a fuller batch
 //   DITA_V2_HAZELCAST             OFF (default) or REAL
 //   DITA_V2_HAZELCAST_ADDRESS     HOST:PORT, required with REAL
 //   DITA_V2_HAZELCAST_CLUSTER     default "dita"
@@ -15,6 +16,7 @@
 //   DITA_V2_SPOOL_DIR             default var/spool/<instance>
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <expected>
 #include <filesystem>
@@ -34,6 +36,7 @@ struct SinkSettings {
   std::string clickhouse_user = "default";
   std::string clickhouse_password;
   std::string clickhouse_database = "dita";
+  std::chrono::milliseconds clickhouse_linger{200};
   bool hazelcast = false;  // DITA_V2_HAZELCAST=REAL (mirroring also needs mirror_to_hazelcast)
   std::string hazelcast_host;
   std::uint16_t hazelcast_port = 0;

@@ -1,12 +1,16 @@
 // dita/sink/pipeline.hpp
 //
 // Owns the path from the kernel thread to the sinks: `SinkPipeline`. The kernel thread calls
-// publish() after each processed input; it copies the input, the outcome and the changed slot
-// images into a preallocated single-producer ring and returns (no lock, no syscall, no
-// allocation once the ring entries have grown to the largest outcome seen). A spool thread
-// projects each record (dita/sink/projection.hpp) and appends it to one durable spool per sink
-// (write-through: every record goes to disk before any delivery); one delivery thread per
-// sink reads its spool in order, delivers batches with bounded exponential backoff, and
+// publish() after each processed input; it copies only the input (a fixed-size value, no
+// heap) and the shape of the outcome into a preallocated single-producer ring and returns:
+// no lock, no syscall, no allocation. A spool thread keeps its own replica of the kernel
+// (a copy taken at create()) and feeds it the same inputs; the core is deterministic, so the
+// replica's outcomes and slot images are the kernel's, and the kernel thread never copies a
+// slot image. The spool thread checks each replica outcome against the shape the kernel
+// thread published (input seq and the sizes of its lists) and reports a divergence loudly.
+// It projects each record (dita/sink/projection.hpp) and appends it to one durable spool per
+// sink (write-through: every record goes to disk before any delivery); one delivery thread
+// per sink reads its spool in order, delivers batches with bounded exponential backoff, and
 // advances the spool cursor only after the sink accepted the batch. A sink that is down or
 // slow therefore only grows its spool; it never backs up into the kernel thread.
 //
@@ -67,13 +71,20 @@ struct PipelineHealth {
   std::uint64_t skipped_already_spooled = 0;  // publish() of an input seq already spooled
   std::uint64_t overflow_publishes = 0;       // publish() found the ring full
   std::uint64_t queued = 0;                   // in the ring, not yet spooled
-  std::string spool_error;                    // last spool I/O error (records stay in the ring)
+  std::string spool_error;  // last spool I/O error, until a commit succeeds (records stay queued)
+  // First disagreement between the spool thread's kernel replica and the published outcome
+  // (a runtime bug: an input processed but not published). Sticky; empty when none.
+  std::string projection_error;
 };
 
 struct ClickHouseSinkConfig {
   bool enabled = false;
   clickhouse::WriterConfig writer;
   std::size_t max_batch_rows = 20000;
+  // Rows wait up to this long for more before an INSERT, so a slow trickle of inputs does not
+  // create one ClickHouse part per input and table (0 = deliver as soon as anything is
+  // spooled). A full batch, stop() and flush() do not wait.
+  std::chrono::milliseconds linger{200};
 };
 
 struct HazelcastSinkConfig {
@@ -84,8 +95,8 @@ struct HazelcastSinkConfig {
 
 struct PipelineConfig {
   ProjectionConfig projection;
-  std::filesystem::path spool_dir;  // spools live in <spool_dir>/clickhouse and /hazelcast
-  std::size_t queue_capacity = 4096;
+  std::filesystem::path spool_dir;     // spools live in <spool_dir>/clickhouse and /hazelcast
+  std::size_t queue_capacity = 65536;  // inputs (~200 bytes each) the ring holds
   ClickHouseSinkConfig clickhouse;
   HazelcastSinkConfig hazelcast;
   std::chrono::milliseconds retry_initial{50};
@@ -99,20 +110,21 @@ struct PipelineConfig {
 class SinkPipeline {
  public:
   // Opens (or recovers) the spools and starts the threads. `kernel` is the kernel's state
-  // now (after journal recovery): it seeds the projector and is written to Hazelcast as a
-  // full snapshot, so a member that lost its data converges.
+  // now (after journal recovery): the spool thread's replica is a copy of it, it seeds the
+  // projector, and it is written to Hazelcast as a full snapshot, so a member that lost its
+  // data converges. From now on every input the kernel processes must be published, in order.
   static std::expected<std::unique_ptr<SinkPipeline>, std::string> create(
       PipelineConfig config, const core::Kernel& kernel, std::int64_t ts_ns);
   ~SinkPipeline();
   SinkPipeline(const SinkPipeline&) = delete;
   SinkPipeline& operator=(const SinkPipeline&) = delete;
 
-  // Kernel thread only (single producer). Never blocks on a sink. An input whose seq is
-  // not above the spools' highest input seq at create() (spooled before a restart) only
-  // advances the projector's slot images and is not spooled again, so a runtime may
-  // re-publish its journal after recovery without duplicating anything.
-  void publish(const core::KernelInput& input, const core::KernelOutcome& outcome,
-               const core::Kernel& kernel);
+  // Kernel thread only (single producer), right after `kernel.process(input, outcome)`.
+  // Never blocks on a sink. An input whose seq is not above the spools' highest input seq at
+  // create() (spooled before a restart) only advances the replica and the projector's slot
+  // images and is not spooled again, so a runtime may re-publish its journal after recovery
+  // without duplicating anything.
+  void publish(const core::KernelInput& input, const core::KernelOutcome& outcome);
 
   // Any thread; rare events (mutex + queue).
   void record_control_change(ControlChange change);
@@ -130,13 +142,16 @@ class SinkPipeline {
   void stop();
 
  private:
+  struct KernelRecord;
   struct Entry;
   struct SinkState_;
   explicit SinkPipeline(PipelineConfig config);
 
   void spool_loop();
-  // Projects one entry and appends it to the spools; caller holds spool_mutex_.
+  // Project one record and append it to the spools; caller holds spool_mutex_.
+  void spool_kernel_record(const KernelRecord& record);
   void spool_entry(Entry& entry);
+  void append_projection(std::uint64_t tag);
   void commit_spools();
   void sync_spools(bool force);
   bool drain_ring_locked(std::size_t limit);
@@ -149,14 +164,17 @@ class SinkPipeline {
   PipelineConfig config_;
 
   // Ring (single producer: the kernel thread; consumers serialised by spool_mutex_).
-  std::vector<std::unique_ptr<Entry>> ring_;
+  std::vector<KernelRecord> ring_;
   std::atomic<std::uint64_t> head_{0};  // next to consume
   std::atomic<std::uint64_t> tail_{0};  // next to produce
 
   std::mutex side_mutex_;  // control changes and venue messages
   std::deque<std::unique_ptr<Entry>> side_queue_;
 
-  std::mutex spool_mutex_;  // projector_, spools (writer side), projection_
+  std::mutex spool_mutex_;  // replica_, projector_, spools (writer side), projection_
+  std::unique_ptr<core::Kernel> replica_;
+  core::KernelOutcome replica_outcome_;
+  std::vector<core::TradeSlot> changed_;
   std::unique_ptr<Projector> projector_;
   Projection projection_;
   std::string payload_;
@@ -171,12 +189,14 @@ class SinkPipeline {
   std::atomic<std::uint64_t> spooled_input_seq_{0};
   std::uint64_t skip_upto_ = 0;  // kernel thread only
 
-  mutable std::mutex state_mutex_;  // health fields, spool_error_
+  mutable std::mutex state_mutex_;  // spool_error_, projection_error_
   std::string spool_error_;
+  std::string projection_error_;
 
   std::mutex wake_mutex_;
   std::condition_variable wake_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> flushing_{0};  // flush() calls in progress
   std::atomic<bool> stopped_{false};
   std::thread spool_thread_;
   std::thread clickhouse_thread_;

@@ -7,13 +7,23 @@
 
 namespace dita::sink {
 
-struct SinkPipeline::Entry {
-  enum class Kind : std::uint8_t { kKernel, kAdvance, kSnapshot, kControl, kVenue };
-  Kind kind = Kind::kKernel;
+// One processed kernel input as the kernel thread hands it over: the input itself (the
+// replica recomputes everything else) and the outcome's shape to check the replica against.
+struct SinkPipeline::KernelRecord {
   core::KernelInput input;
-  core::KernelOutcome outcome;
-  std::vector<core::TradeSlot> changed;
-  std::uint32_t active_slot_limit = 0;
+  std::uint64_t input_seq = 0;
+  std::uint32_t transitions = 0;
+  std::uint32_t diagnostics = 0;
+  std::uint32_t commands = 0;
+  std::uint32_t changed_slots = 0;
+  bool account_changed = false;
+  bool already_spooled = false;
+};
+
+// Everything that is not a kernel input (rare; queued under side_mutex_).
+struct SinkPipeline::Entry {
+  enum class Kind : std::uint8_t { kSnapshot, kControl, kVenue };
+  Kind kind = Kind::kSnapshot;
   core::AccountSnapshot account;
   std::int64_t ts_ns = 0;
   ControlChange control;
@@ -121,14 +131,12 @@ std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
     self.hazelcast_ = std::move(*sink);
   }
   self.spooled_input_seq_ = self.skip_upto_;
+  self.replica_ = std::make_unique<core::Kernel>(kernel);
+  self.replica_outcome_.reserve(kernel.slot_count());
+  self.changed_.reserve(kernel.slot_count());
   self.projector_ = std::make_unique<Projector>(self.config_.projection, kernel);
-  self.ring_.reserve(self.config_.queue_capacity);
-  for (std::size_t i = 0; i < self.config_.queue_capacity; ++i) {
-    auto entry = std::make_unique<Entry>();
-    entry->changed.reserve(2);
-    entry->outcome.reserve(2);
-    self.ring_.push_back(std::move(entry));
-  }
+  // Constructed (so touched) now: the kernel thread never takes a page fault on it.
+  self.ring_.resize(self.config_.queue_capacity);
   // The full Hazelcast state first, so a member that lost its data (or a fresh one) converges
   // even for slots that do not change again.
   auto snapshot = std::make_unique<Entry>();
@@ -150,10 +158,9 @@ SinkPipeline::~SinkPipeline() {
 // ---------------------------------------------------------------------------------------
 // Kernel thread
 
-void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOutcome& outcome,
-                           const core::Kernel& kernel) {
-  // Already spooled before a restart: the projector still takes its slot images (below), so
-  // the next new input's deltas are right, but nothing is spooled again.
+void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOutcome& outcome) {
+  // Already spooled before a restart: the replica and the projector still take the input
+  // (below), so the next new input's deltas are right, but nothing is spooled again.
   const bool already_spooled = outcome.input_seq <= skip_upto_;
   if (already_spooled) skipped_.fetch_add(1, std::memory_order_relaxed);
   const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
@@ -167,12 +174,15 @@ void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOut
       unsynced_.store(true);
     }
   }
-  Entry& entry = *ring_[tail % ring_.size()];
-  entry.kind = already_spooled ? Entry::Kind::kAdvance : Entry::Kind::kKernel;
-  entry.input = input;
-  entry.outcome = outcome;
-  collect_changed_slots(outcome, kernel, entry.changed);
-  entry.active_slot_limit = kernel.active_slot_limit();
+  KernelRecord& record = ring_[tail % ring_.size()];
+  record.input = input;
+  record.input_seq = outcome.input_seq;
+  record.transitions = static_cast<std::uint32_t>(outcome.transitions.size());
+  record.diagnostics = static_cast<std::uint32_t>(outcome.diagnostics.size());
+  record.commands = static_cast<std::uint32_t>(outcome.commands.size());
+  record.changed_slots = static_cast<std::uint32_t>(outcome.changed_slots.size());
+  record.account_changed = outcome.account_changed;
+  record.already_spooled = already_spooled;
   tail_.store(tail + 1, std::memory_order_release);
   if (!already_spooled) published_.fetch_add(1, std::memory_order_relaxed);
 }
@@ -202,25 +212,42 @@ bool SinkPipeline::drain_ring_locked(std::size_t limit) {
   while (done < limit) {
     const std::uint64_t head = head_.load(std::memory_order_relaxed);
     if (head == tail_.load(std::memory_order_acquire)) break;
-    spool_entry(*ring_[head % ring_.size()]);
+    spool_kernel_record(ring_[head % ring_.size()]);
     head_.store(head + 1, std::memory_order_release);
     ++done;
   }
   return done > 0;
 }
 
+void SinkPipeline::spool_kernel_record(const KernelRecord& record) {
+  replica_->process(record.input, replica_outcome_);
+  const core::KernelOutcome& outcome = replica_outcome_;
+  if (outcome.input_seq != record.input_seq || outcome.transitions.size() != record.transitions ||
+      outcome.diagnostics.size() != record.diagnostics ||
+      outcome.commands.size() != record.commands ||
+      outcome.changed_slots.size() != record.changed_slots ||
+      outcome.account_changed != record.account_changed) {
+    std::lock_guard lock(state_mutex_);
+    if (projection_error_.empty()) {
+      projection_error_ =
+          "sink projection diverged from the kernel at input " + std::to_string(record.input_seq) +
+          " (the sinks' replica computed input " + std::to_string(outcome.input_seq) +
+          "): an input was processed without being published; restart to re-publish the journal";
+    }
+  }
+  collect_changed_slots(outcome, *replica_, changed_);
+  if (record.already_spooled) {
+    projector_->advance(changed_, replica_->active_slot_limit());
+    return;
+  }
+  projection_.clear();
+  projector_->project(record.input, outcome, changed_, replica_->active_slot_limit(), projection_);
+  append_projection(outcome.input_seq);
+}
+
 void SinkPipeline::spool_entry(Entry& entry) {
   projection_.clear();
-  std::uint64_t tag = 0;
   switch (entry.kind) {
-    case Entry::Kind::kKernel:
-      projector_->project(entry.input, entry.outcome, entry.changed, entry.active_slot_limit,
-                          projection_);
-      tag = entry.outcome.input_seq;
-      break;
-    case Entry::Kind::kAdvance:
-      projector_->advance(entry.changed, entry.active_slot_limit);
-      return;
     case Entry::Kind::kSnapshot:
       projector_->snapshot(entry.account, entry.ts_ns, projection_);
       break;
@@ -231,6 +258,10 @@ void SinkPipeline::spool_entry(Entry& entry) {
       projector_->project_venue_message(entry.venue, projection_);
       break;
   }
+  append_projection(0);
+}
+
+void SinkPipeline::append_projection(std::uint64_t tag) {
   if (clickhouse_ && !projection_.rows.empty()) {
     // One line per row: a table letter, then the row's JSON (which has no raw newline).
     payload_.clear();
@@ -266,9 +297,8 @@ void SinkPipeline::commit_spools() {
     if (sink == nullptr) continue;
     if (auto committed = sink->spool->commit(); !committed) error = committed.error().message;
   }
-  if (error.empty()) return;
   std::lock_guard lock(state_mutex_);
-  spool_error_ = error;
+  spool_error_ = error;  // a successful commit wrote everything buffered: the error is over
 }
 
 // Spool thread only, without spool_mutex_: an fdatasync can take milliseconds, and the kernel
@@ -370,12 +400,11 @@ void SinkPipeline::clickhouse_loop() {
   std::array<std::string, kTableCount> bodies;
   std::array<bool, kTableCount> done{};
   std::size_t rows = 0;
+  bool sealed = false;  // the batch is fixed: a delivery of it has been attempted
+  std::chrono::steady_clock::time_point batch_started{};
   std::chrono::milliseconds backoff = config_.retry_initial;
   while (!stopped_.load()) {
-    if (records.empty()) {
-      rows = 0;
-      for (auto& body : bodies) body.clear();
-      done.fill(false);
+    if (!sealed) {
       while (rows < config_.clickhouse.max_batch_rows) {
         const std::size_t first = records.size();
         auto got = sink.spool->read(64, kMaxReadBytes, records);
@@ -384,6 +413,7 @@ void SinkPipeline::clickhouse_loop() {
           break;
         }
         if (*got == 0) break;
+        if (first == 0) batch_started = std::chrono::steady_clock::now();
         for (std::size_t i = first; i < records.size(); ++i) {
           for_each_line(records[i].payload, [&](std::string_view line) {
             if (line.empty()) return;
@@ -399,6 +429,17 @@ void SinkPipeline::clickhouse_loop() {
         sleep_unless_stopping(std::chrono::milliseconds(5));
         continue;
       }
+      // Linger for a fuller batch unless it is full, the pipeline is stopping or flushing.
+      const auto waited = std::chrono::steady_clock::now() - batch_started;
+      if (rows < config_.clickhouse.max_batch_rows && waited < config_.clickhouse.linger &&
+          !stopping_.load() && flushing_.load() == 0) {
+        sleep_unless_stopping(std::min<std::chrono::milliseconds>(
+            std::chrono::milliseconds(5), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              config_.clickhouse.linger - waited) +
+                                              std::chrono::milliseconds(1)));
+        continue;
+      }
+      sealed = true;
     }
     bool ok = true;
     for (std::size_t t = 0; t < kTableCount && ok; ++t) {
@@ -422,6 +463,10 @@ void SinkPipeline::clickhouse_loop() {
     if (ok) {
       record_success(sink, records.size(), rows);
       records.clear();
+      for (auto& body : bodies) body.clear();
+      done.fill(false);
+      rows = 0;
+      sealed = false;
       backoff = config_.retry_initial;
       continue;
     }
@@ -589,7 +634,12 @@ PipelineHealth SinkPipeline::health() const {
   {
     std::lock_guard lock(state_mutex_);
     health.spool_error = spool_error_;
+    health.projection_error = projection_error_;
   }
+  // A pipeline-level problem concerns every sink: status shows it on each one.
+  const std::string pipeline_error = !health.projection_error.empty() ? health.projection_error
+                                     : !health.spool_error.empty() ? "spool: " + health.spool_error
+                                                                   : std::string();
   const auto describe = [&](const SinkState_* sink, std::string_view name) {
     if (sink == nullptr) {
       SinkHealth disabled;
@@ -609,6 +659,10 @@ PipelineHealth SinkPipeline::health() const {
     } else {
       out.state = SinkState::kUp;
     }
+    if (!pipeline_error.empty()) {
+      if (out.last_error.empty()) out.last_error = pipeline_error;
+      if (out.state == SinkState::kUp) out.state = SinkState::kDegraded;
+    }
     return out;
   };
   health.sinks.push_back(describe(clickhouse_.get(), "clickhouse"));
@@ -622,6 +676,11 @@ std::uint64_t SinkPipeline::last_spooled_input_seq() const {
 
 bool SinkPipeline::flush(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
+  flushing_.fetch_add(1);  // delivery stops lingering for fuller batches
+  struct Done {
+    std::atomic<int>& flushing;
+    ~Done() { flushing.fetch_sub(1); }
+  } done{flushing_};
   while (true) {
     bool idle = head_.load() == tail_.load();
     {
