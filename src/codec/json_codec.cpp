@@ -1,7 +1,12 @@
 #include "dita/codec/json_codec.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
 namespace dita::codec {
@@ -475,12 +480,648 @@ json to_json(const core::TradeSlot& slot, const CodecContext& context) {
   return out;
 }
 
+// ---------------------------------------------------------------------------------------
+// Streaming canonical writer.
+//
+// Writes exactly the bytes canonical(to_json(x)) gives, straight into the caller's string:
+// the keys of every object are written in the byte-wise order of nlohmann's std::map,
+// strings are escaped as dump() does with its defaults, and integers and decimals are
+// printed as nlohmann and core::format_decimal print them. Nothing is allocated beyond
+// `out` growing. tests/codec/canonical_writer_test.cpp compares both paths on random
+// and on real kernel values; keep each key list below sorted when a field is added.
+
+namespace {
+
+// Collects output in a stack buffer and appends it to the string in large pieces, so the
+// many small writes (a comma, a key, a number) are plain stores instead of string calls.
+class Writer {
+ public:
+  static constexpr std::size_t kCapacity = 512;
+
+  explicit Writer(std::string& out) : out_(out) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Room for `n` <= kCapacity bytes at the returned cursor; commit with advance().
+  char* room(std::size_t n) {
+    if (static_cast<std::size_t>(limit() - cursor_) < n) flush();
+    return cursor_;
+  }
+  // One past the last byte the cursor may reach before the next room() call.
+  const char* limit() const { return buffer_ + kCapacity; }
+  void advance(char* to) { cursor_ = to; }
+
+  void put(char c) {
+    char* at = room(1);
+    *at = c;
+    cursor_ = at + 1;
+  }
+  // A literal: its size is a constant, so the copy compiles to a few moves.
+  template <std::size_t N>
+  void put_literal(const char (&text)[N]) {
+    char* at = room(N - 1);
+    std::memcpy(at, text, N - 1);
+    cursor_ = at + (N - 1);
+  }
+
+  // Bytes written so far, flushed or not.
+  std::size_t position() const { return out_.size() + static_cast<std::size_t>(cursor_ - buffer_); }
+  // Moves the buffered bytes to the string (room() does when full; append_with at the end).
+  void flush() {
+    out_.append(buffer_, static_cast<std::size_t>(cursor_ - buffer_));
+    cursor_ = buffer_;
+  }
+  std::string& flushed() {
+    flush();
+    return out_;
+  }
+
+ private:
+  std::string& out_;
+  char buffer_[kCapacity];
+  char* cursor_ = buffer_;
+};
+
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+// Length of the well-formed UTF-8 sequence starting at `p` (lead byte >= 0x80), or 0 when
+// it is not one (Unicode Table 3-7: no overlongs, surrogates or code points past U+10FFFF),
+// which is the set nlohmann's decoder accepts.
+std::size_t utf8_sequence_length(const char* p, const char* end) {
+  const auto byte_at = [p](std::size_t i) { return static_cast<unsigned char>(p[i]); };
+  const unsigned char lead = byte_at(0);
+  std::size_t length = 0;
+  unsigned char low = 0x80;
+  unsigned char high = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;
+    if (lead == 0xED) high = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;
+    if (lead == 0xF4) high = 0x8F;
+  } else {
+    return 0;
+  }
+  if (static_cast<std::size_t>(end - p) < length) return 0;
+  if (byte_at(1) < low || byte_at(1) > high) return 0;
+  for (std::size_t i = 2; i < length; ++i) {
+    if (byte_at(i) < 0x80 || byte_at(i) > 0xBF) return 0;
+  }
+  return length;
+}
+
+// Text that is not well-formed UTF-8 goes through nlohmann itself, so the outcome (today
+// json::type_error 316, "invalid UTF-8 byte at index ...") is exactly what
+// canonical(to_json(x)) gives for it. Kernel texts are static ASCII; this is never hot.
+[[gnu::cold, gnu::noinline]] void put_string_through_nlohmann(Writer& writer, std::size_t start,
+                                                              std::string_view text) {
+  std::string& out = writer.flushed();
+  out.resize(start);
+  out += json(std::string(text)).dump();
+}
+
+// What put_string does with each byte.
+enum class ByteClass : std::uint8_t { kCopy, kEscape, kMultibyte };
+
+constexpr std::array<ByteClass, 256> kByteClasses = [] {
+  std::array<ByteClass, 256> classes{};
+  for (std::size_t byte = 0; byte < classes.size(); ++byte) {
+    if (byte < 0x20 || byte == '"' || byte == '\\') {
+      classes[byte] = ByteClass::kEscape;
+    } else if (byte >= 0x80) {
+      classes[byte] = ByteClass::kMultibyte;
+    }
+  }
+  return classes;
+}();
+
+// A JSON string as dump() writes it (ensure_ascii = false): '"', '\\' and the control
+// characters are escaped (\b \f \n \r \t, others \u00xx in lower-case hex); every other
+// byte, including well-formed multi-byte UTF-8 and 0x7F, is copied. One pass over the
+// text, in stretches short enough that even all-escaped bytes fit the writer's room.
+void put_string(Writer& writer, std::string_view text) {
+  constexpr std::size_t kLongestEscape = 6;  // \u00xx; a UTF-8 sequence (<= 4) is shorter
+  const std::size_t start = writer.position();
+  writer.put('"');
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  while (p < end) {
+    char* at = writer.room(Writer::kCapacity / 2);
+    const auto fits = static_cast<std::size_t>(writer.limit() - at) / kLongestEscape;
+    const char* const stop = p + std::min(fits, static_cast<std::size_t>(end - p));
+    while (p < stop) {
+      const auto byte = static_cast<unsigned char>(*p);
+      switch (kByteClasses[byte]) {
+        case ByteClass::kCopy:
+          *at++ = *p++;
+          continue;
+        case ByteClass::kMultibyte: {
+          // May run past `stop` by up to 3 bytes, writing <= 4: within the 6 reserved.
+          const std::size_t length = utf8_sequence_length(p, end);
+          if (length == 0) {
+            writer.advance(at);
+            put_string_through_nlohmann(writer, start, text);
+            return;
+          }
+          for (std::size_t i = 0; i < length; ++i) *at++ = *p++;
+          continue;
+        }
+        case ByteClass::kEscape:
+          break;
+      }
+      *at++ = '\\';
+      switch (byte) {
+        case '"':
+          *at++ = '"';
+          break;
+        case '\\':
+          *at++ = '\\';
+          break;
+        case '\b':
+          *at++ = 'b';
+          break;
+        case '\f':
+          *at++ = 'f';
+          break;
+        case '\n':
+          *at++ = 'n';
+          break;
+        case '\r':
+          *at++ = 'r';
+          break;
+        case '\t':
+          *at++ = 't';
+          break;
+        default:
+          *at++ = 'u';
+          *at++ = '0';
+          *at++ = '0';
+          *at++ = kHexDigits[byte >> 4U];
+          *at++ = kHexDigits[byte & 0xFU];
+          break;
+      }
+      ++p;
+    }
+    writer.advance(at);
+  }
+  writer.put('"');
+}
+
+template <class Integer>
+void put_integer(Writer& writer, Integer value) {
+  constexpr std::size_t kMaxDigits = 24;
+  char* at = writer.room(kMaxDigits);
+  writer.advance(std::to_chars(at, at + kMaxDigits, value).ptr);
+}
+
+// core::format_decimal's text, quoted: to_json stores every decimal as a JSON string.
+void put_decimal(Writer& writer, std::int64_t units) {
+  constexpr auto kScale = static_cast<std::uint64_t>(core::kFixedScale);
+  // '"' '-' 11 whole digits '.' 8 decimals '"' = 23 bytes at most.
+  constexpr std::size_t kMaxLength = 32;
+  char* const begin = writer.room(kMaxLength);
+  char* at = begin;
+  *at++ = '"';
+  // Unsigned negation, so INT64_MIN formats correctly.
+  const std::uint64_t magnitude =
+      units < 0 ? 0U - static_cast<std::uint64_t>(units) : static_cast<std::uint64_t>(units);
+  if (units < 0) *at++ = '-';
+  at = std::to_chars(at, begin + kMaxLength, magnitude / kScale).ptr;
+  std::uint64_t fraction = magnitude % kScale;
+  if (fraction != 0) {
+    *at = '.';
+    char* const last = at + core::kDecimalPlaces;
+    for (char* digit = last; digit != at; --digit) {
+      *digit = static_cast<char>('0' + fraction % 10);
+      fraction /= 10;
+    }
+    at = last;
+    while (*at == '0') --at;  // the first decimal digit or a later one is not '0'
+    ++at;
+  }
+  *at++ = '"';
+  writer.advance(at);
+}
+
+template <class Tag>
+void put_decimal(Writer& writer, core::Fixed<Tag> value) {
+  put_decimal(writer, value.units());
+}
+
+void put_bool(Writer& writer, bool value) {
+  if (value) {
+    writer.put_literal("true");
+  } else {
+    writer.put_literal("false");
+  }
+}
+
+void put_null(Writer& writer) {
+  writer.put_literal("null");
+}
+
+void put_order_id(Writer& writer, const core::ClientOrderId& id, const CodecContext& context) {
+  core::ClientOrderIdText text{};
+  const std::size_t length = core::format_client_order_id(context.order_id_prefix, id, text);
+  put_string(writer, {text.data(), length});
+}
+
+// Writes one object's members; the caller names them in sorted order. Keys are this
+// file's fixed ASCII names (literals, so their copies have constant sizes), which need no
+// escaping.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(Writer& writer) : writer_(writer) { writer_.put('{'); }
+  ObjectWriter(const ObjectWriter&) = delete;
+  ObjectWriter& operator=(const ObjectWriter&) = delete;
+
+  // Writes `"name":` (after a comma if needed) and returns the writer for the value.
+  template <std::size_t N>
+  Writer& key(const char (&name)[N]) {
+    char* at = writer_.room(N + 3);
+    if (!first_) *at++ = ',';
+    first_ = false;
+    *at++ = '"';
+    std::memcpy(at, name, N - 1);
+    at += N - 1;
+    *at++ = '"';
+    *at++ = ':';
+    writer_.advance(at);
+    return writer_;
+  }
+  template <std::size_t N, class Integer>
+  void integer(const char (&name)[N], Integer value) {
+    put_integer(key(name), value);
+  }
+  template <std::size_t N, class Value>
+  void decimal(const char (&name)[N], Value value) {
+    put_decimal(key(name), value);
+  }
+  template <std::size_t N>
+  void boolean(const char (&name)[N], bool value) {
+    put_bool(key(name), value);
+  }
+  template <std::size_t N>
+  void text(const char (&name)[N], std::string_view value) {
+    put_string(key(name), value);
+  }
+  template <std::size_t N, class E>
+  void enumerator(const char (&name)[N], E value) {
+    put_string(key(name), to_string(value));
+  }
+  template <std::size_t N>
+  void order_id(const char (&name)[N], const core::ClientOrderId& id, const CodecContext& context) {
+    put_order_id(key(name), id, context);
+  }
+  void close() { writer_.put('}'); }
+
+ private:
+  Writer& writer_;
+  bool first_ = true;
+};
+
+void write_intent(Writer& writer, const core::KernelIntent& intent) {
+  const bool enter = intent.kind == core::KernelIntentKind::kEnter;
+  const bool priced = intent.kind != core::KernelIntentKind::kCancel;
+  ObjectWriter object(writer);
+  if (enter) object.text("asset", intent.asset.view());
+  object.integer("intent_id", intent.intent_id);
+  if (enter) object.integer("leverage", intent.leverage);
+  if (priced) object.decimal("price", intent.price);
+  if (enter) object.enumerator("side", intent.side);
+  if (priced) object.decimal("size", intent.size);
+  object.integer("slot", intent.slot);
+  object.enumerator("type", intent.kind);
+  object.close();
+}
+
+void write_event(Writer& writer, const core::VenueEvent& event, const CodecContext& context) {
+  ObjectWriter object(writer);
+  if (event.kind == core::KernelEventKind::kMarkPrice) {
+    object.decimal("mark_price", event.mark_price);
+    object.text("symbol", event.symbol.view());
+    object.enumerator("type", event.kind);
+  } else {
+    object.decimal("average_price", event.average_price);
+    object.enumerator("command", event.command);
+    object.decimal("cumulative_fee", event.cumulative_fee);
+    object.decimal("cumulative_filled", event.cumulative_filled);
+    object.integer("event_id", event.event_id);
+    object.order_id("order", event.order, context);
+    object.integer("retry_after_ms", event.retry_after_ms);
+    object.integer("slot", event.slot);
+    object.enumerator("status", event.status);
+    object.enumerator("type", event.kind);
+    object.integer("venue_code", event.venue_code);
+    object.integer("venue_order_id", event.venue_order_id);
+  }
+  object.close();
+}
+
+void write_input(Writer& writer, const core::KernelInput& input, const CodecContext& context) {
+  ObjectWriter object(writer);
+  struct Visitor {
+    ObjectWriter& object;
+    const CodecContext& context;
+    std::int64_t ts_ns;
+    void operator()(const core::KernelIntent& intent) const {
+      write_intent(object.key("intent"), intent);
+      object.text("kind", "INTENT");
+      object.integer("ts_ns", ts_ns);
+    }
+    void operator()(const core::VenueEvent& event) const {
+      write_event(object.key("event"), event, context);
+      object.text("kind", "VENUE_EVENT");
+      object.integer("ts_ns", ts_ns);
+    }
+    void operator()(const core::Tick&) const {
+      object.text("kind", "TICK");
+      object.integer("ts_ns", ts_ns);
+    }
+    void operator()(const core::SeedCapital& seed) const {
+      object.decimal("capital", seed.capital);
+      object.text("kind", "SEED_CAPITAL");
+      object.integer("ts_ns", ts_ns);
+    }
+    void operator()(const core::ReconcileBegin& begin) const {
+      object.text("kind", "RECONCILE_BEGIN");
+      object.integer("slot", begin.slot);
+      object.integer("ts_ns", ts_ns);
+    }
+    void operator()(const core::ReconcileComplete& truth) const {
+      object.text("kind", "RECONCILE_COMPLETE");
+      object.integer("slot", truth.slot);
+      object.integer("ts_ns", ts_ns);
+      object.decimal("venue_entry_price", truth.venue_entry_price);
+      object.decimal("venue_position", truth.venue_position);
+      object.boolean("working_order_open", truth.working_order_open);
+    }
+    void operator()(const core::SetActiveSlotLimit& change) const {
+      object.text("kind", "SET_ACTIVE_SLOT_LIMIT");
+      object.integer("limit", change.limit);
+      object.integer("ts_ns", ts_ns);
+    }
+  };
+  std::visit(Visitor{object, context, input.ts_ns}, input.payload);
+  object.close();
+}
+
+void write_transition(Writer& writer, const core::KernelTransition& transition) {
+  ObjectWriter object(writer);
+  object.enumerator("from", transition.from);
+  object.decimal("realized_pnl_after", transition.realized_pnl_after);
+  object.decimal("size_after", transition.size_after);
+  object.integer("slot", transition.slot);
+  object.enumerator("to", transition.to);
+  object.integer("trade_id", transition.trade_id);
+  object.enumerator("trigger", transition.trigger);
+  object.close();
+}
+
+void write_detail_value(Writer& writer, const core::DiagnosticDetail& detail) {
+  switch (detail.type) {
+    case core::DiagnosticDetail::Type::kInt:
+      put_integer(writer, detail.value);
+      return;
+    case core::DiagnosticDetail::Type::kDecimal:
+      put_decimal(writer, detail.value);
+      return;
+    case core::DiagnosticDetail::Type::kBool:
+      put_bool(writer, detail.value != 0);
+      return;
+    case core::DiagnosticDetail::Type::kText:
+      put_string(writer, detail.text);
+      return;
+  }
+  put_null(writer);
+}
+
+// Details are keyed by arbitrary text, so they are sorted here (at most kMaxDetails, by
+// insertion sort, stable). to_json assigns them in order, so of equal keys the last wins.
+void write_details(Writer& writer, const core::KernelDiagnostic& diagnostic) {
+  constexpr std::size_t kMax = core::KernelDiagnostic::kMaxDetails;
+  const auto& details = diagnostic.details;
+  const std::size_t count = std::min<std::size_t>(diagnostic.detail_count, kMax);
+  std::array<std::size_t, kMax> sorted{};
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t j = i;
+    while (j > 0 && details[i].key < details[sorted[j - 1]].key) {
+      sorted[j] = sorted[j - 1];
+      --j;
+    }
+    sorted[j] = i;
+  }
+  writer.put('{');
+  bool first = true;
+  for (std::size_t n = 0; n < count; ++n) {
+    const core::DiagnosticDetail& detail = details[sorted[n]];
+    if (n + 1 < count && details[sorted[n + 1]].key == detail.key) continue;
+    if (!first) writer.put(',');
+    first = false;
+    put_string(writer, detail.key);
+    writer.put(':');
+    write_detail_value(writer, detail);
+  }
+  writer.put('}');
+}
+
+void write_diagnostic(Writer& writer, const core::KernelDiagnostic& diagnostic) {
+  ObjectWriter object(writer);
+  object.enumerator("code", diagnostic.code);
+  write_details(object.key("details"), diagnostic);
+  object.text("message", diagnostic.message);
+  object.enumerator("severity", diagnostic.severity);
+  if (diagnostic.slot == core::kNoSlot) {
+    put_null(object.key("slot"));
+  } else {
+    object.integer("slot", diagnostic.slot);
+  }
+  object.close();
+}
+
+void write_command(Writer& writer, const core::VenueCommand& command, const CodecContext& context) {
+  ObjectWriter object(writer);
+  object.order_id("client_order_id", command.order, context);
+  object.integer("leverage", command.leverage);
+  object.enumerator("order_type", command.order_type);
+  object.enumerator("position_side", command.position_side);
+  object.decimal("price", command.price);
+  object.decimal("quantity", command.quantity);
+  object.boolean("reduce_only", command.reduce_only);
+  object.enumerator("side", command.side);
+  object.integer("slot", command.slot);
+  object.text("symbol", command.symbol.view());
+  object.enumerator("type", command.type);
+  object.integer("venue_order_id", command.venue_order_id);
+  object.close();
+}
+
+void write_account(Writer& writer, const core::AccountSnapshot& account) {
+  ObjectWriter object(writer);
+  object.decimal("capital", account.capital);
+  object.decimal("drawdown", account.drawdown);
+  object.decimal("max_drawdown", account.max_drawdown);
+  object.decimal("peak_capital", account.peak_capital);
+  object.decimal("realized_total", account.realized_total);
+  object.boolean("seeded", account.seeded);
+  object.integer("trade_seq", account.trade_seq);
+  object.decimal("unrealized_total", account.unrealized_total);
+  object.close();
+}
+
+// Writes `[item,item,...]` with `write_item(writer, item)` for each element.
+template <class Range, class WriteItem>
+void write_array(Writer& writer, const Range& items, WriteItem&& write_item) {
+  writer.put('[');
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) writer.put(',');
+    first = false;
+    write_item(writer, item);
+  }
+  writer.put(']');
+}
+
+void write_outcome(Writer& writer, const core::KernelOutcome& outcome,
+                   const CodecContext& context) {
+  ObjectWriter object(writer);
+  if (outcome.account_changed) write_account(object.key("account"), outcome.account);
+  write_array(object.key("changed_slots"), outcome.changed_slots,
+              [](Writer& to, std::uint32_t slot) { put_integer(to, slot); });
+  write_array(object.key("commands"), outcome.commands,
+              [&context](Writer& to, const core::VenueCommand& command) {
+                write_command(to, command, context);
+              });
+  write_array(object.key("diagnostics"), outcome.diagnostics, write_diagnostic);
+  object.integer("input_seq", outcome.input_seq);
+  write_array(object.key("transitions"), outcome.transitions, write_transition);
+  object.close();
+}
+
+void write_order(Writer& writer, const core::VenueOrder& order, bool working,
+                 const CodecContext& context) {
+  ObjectWriter object(writer);
+  object.boolean("cancel_requested", order.cancel_requested);
+  object.order_id("client_order_id", order.id, context);
+  object.decimal("fee", order.fee);
+  object.decimal("filled", order.filled);
+  object.decimal("price", order.limit_price);
+  object.decimal("quantity", order.quantity);
+  object.enumerator("role", order.role);
+  object.enumerator("side", order.side);
+  object.enumerator("status", order.status);
+  object.enumerator("type", order.type);
+  object.integer("venue_order_id", order.venue_order_id);
+  object.boolean("working", working);
+  object.close();
+}
+
+void write_slot(Writer& writer, const core::TradeSlot& slot, const CodecContext& context) {
+  ObjectWriter object(writer);
+  object.text("asset", slot.asset.view());
+  object.decimal("cost_basis", slot.cost_basis);
+  object.decimal("entry_filled", slot.entry_filled);
+  object.decimal("entry_price", slot.entry_price);
+  object.integer("exit_legs_filled", slot.exit_legs_filled);
+  object.decimal("fees_paid", slot.fees_paid);
+  object.integer("last_input_seq", slot.last_input_seq);
+  object.integer("leverage", slot.leverage);
+  object.decimal("mark_price", slot.mark_price);
+  Writer& orders = object.key("orders");
+  orders.put('[');
+  const std::size_t count = std::min<std::size_t>(slot.order_count, slot.orders.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i != 0) orders.put(',');
+    write_order(orders, slot.orders[i], static_cast<std::int64_t>(i) == slot.working_order,
+                context);
+  }
+  orders.put(']');
+  object.decimal("realized_pnl", slot.realized_pnl);
+  object.enumerator("side", slot.side);
+  object.decimal("size", slot.size);
+  object.integer("slot", slot.slot_id);
+  object.enumerator("stage", slot.stage);
+  if (slot.stage == core::TradeStage::kStaleStateReconciling) {
+    object.enumerator("stage_before_reconcile", slot.stage_before_reconcile);
+  }
+  object.integer("trade_id", slot.trade_id);
+  object.decimal("unrealized_pnl", slot.unrealized_pnl);
+  object.close();
+}
+
+// Runs `write(writer)` and flushes. All or nothing: if writing throws (text that is not
+// UTF-8), `out` is left as it was.
+template <class Write>
+void append_with(std::string& out, Write&& write) {
+  const std::size_t start = out.size();
+  try {
+    Writer writer(out);
+    write(writer);
+    writer.flush();
+  } catch (...) {
+    out.resize(start);
+    throw;
+  }
+}
+
+// Typical encoded sizes, so encode_input/encode_outcome allocate once.
+constexpr std::size_t kInputReserve = 384;
+
+std::size_t outcome_reserve(const core::KernelOutcome& outcome) {
+  return 96 + 192 * outcome.transitions.size() + 320 * outcome.diagnostics.size() +
+         352 * outcome.commands.size() + 12 * outcome.changed_slots.size() +
+         (outcome.account_changed ? 224 : 0);
+}
+
+}  // namespace
+
+void append_canonical(std::string& out, const core::KernelInput& input,
+                      const CodecContext& context) {
+  append_with(out, [&](Writer& writer) { write_input(writer, input, context); });
+}
+
+void append_canonical(std::string& out, const core::KernelOutcome& outcome,
+                      const CodecContext& context) {
+  append_with(out, [&](Writer& writer) { write_outcome(writer, outcome, context); });
+}
+
+void append_canonical(std::string& out, const core::TradeSlot& slot, const CodecContext& context) {
+  append_with(out, [&](Writer& writer) { write_slot(writer, slot, context); });
+}
+
+void append_canonical(std::string& out, const core::AccountSnapshot& account) {
+  append_with(out, [&](Writer& writer) { write_account(writer, account); });
+}
+
+void append_canonical(std::string& out, const core::KernelDiagnostic& diagnostic) {
+  append_with(out, [&](Writer& writer) { write_diagnostic(writer, diagnostic); });
+}
+
+void append_canonical(std::string& out, const core::KernelTransition& transition) {
+  append_with(out, [&](Writer& writer) { write_transition(writer, transition); });
+}
+
+void append_canonical(std::string& out, const core::VenueCommand& command,
+                      const CodecContext& context) {
+  append_with(out, [&](Writer& writer) { write_command(writer, command, context); });
+}
+
 std::string encode_input(const core::KernelInput& input, const CodecContext& context) {
-  return canonical(to_json(input, context));
+  std::string out;
+  out.reserve(kInputReserve);
+  append_canonical(out, input, context);
+  return out;
 }
 
 std::string encode_outcome(const core::KernelOutcome& outcome, const CodecContext& context) {
-  return canonical(to_json(outcome, context));
+  std::string out;
+  out.reserve(outcome_reserve(outcome));
+  append_canonical(out, outcome, context);
+  return out;
 }
 
 Decoded<core::KernelInput> decode_input(std::string_view text, const CodecContext& context) {

@@ -45,6 +45,24 @@ Decoded<core::KernelInput> input_from_json(const nlohmann::json& json, const Cod
 
 // Canonical bytes (what the journal stores).
 std::string canonical(const nlohmann::json& json);
+
+// Appends the canonical bytes of x to out (byte-identical to canonical(to_json(x))) without
+// building a JSON value; `out` keeps its capacity, so a reused string allocates nothing.
+// Text that is not well-formed UTF-8 (only possible in diagnostic texts and the order id
+// prefix) throws nlohmann::json::type_error 316 as canonical(to_json(x)) does, and leaves
+// `out` as it was.
+void append_canonical(std::string& out, const core::KernelInput& input,
+                      const CodecContext& context);
+void append_canonical(std::string& out, const core::KernelOutcome& outcome,
+                      const CodecContext& context);
+void append_canonical(std::string& out, const core::TradeSlot& slot, const CodecContext& context);
+void append_canonical(std::string& out, const core::AccountSnapshot& account);
+void append_canonical(std::string& out, const core::KernelDiagnostic& diagnostic);
+void append_canonical(std::string& out, const core::KernelTransition& transition);
+void append_canonical(std::string& out, const core::VenueCommand& command,
+                      const CodecContext& context);
+
+// Both write through append_canonical: the same bytes as canonical(to_json(x)).
 std::string encode_input(const core::KernelInput& input, const CodecContext& context);
 std::string encode_outcome(const core::KernelOutcome& outcome, const CodecContext& context);
 Decoded<core::KernelInput> decode_input(std::string_view text, const CodecContext& context);
