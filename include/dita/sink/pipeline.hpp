@@ -96,7 +96,7 @@ struct HazelcastSinkConfig {
 struct PipelineConfig {
   ProjectionConfig projection;
   std::filesystem::path spool_dir;     // spools live in <spool_dir>/clickhouse and /hazelcast
-  std::size_t queue_capacity = 65536;  // inputs (~200 bytes each) the ring holds
+  std::size_t queue_capacity = 65536;  // inputs the ring holds (~170 bytes each)
   ClickHouseSinkConfig clickhouse;
   HazelcastSinkConfig hazelcast;
   std::chrono::milliseconds retry_initial{50};
@@ -165,11 +165,22 @@ class SinkPipeline {
 
   // Ring (single producer: the kernel thread; consumers serialised by spool_mutex_).
   std::vector<KernelRecord> ring_;
-  std::atomic<std::uint64_t> head_{0};  // next to consume
-  std::atomic<std::uint64_t> tail_{0};  // next to produce
+  // Written by the kernel thread only, on a cache line of their own so the spool thread's
+  // writes of head_ do not pull it away from the kernel's core on every publish().
+  alignas(64) std::atomic<std::uint64_t> tail_{0};  // next to produce
+  std::uint64_t head_seen_ = 0;  // the kernel thread's last view of head_ (a lower bound)
+  std::atomic<std::uint64_t> published_{0};
+  std::atomic<std::uint64_t> skipped_{0};
+  std::atomic<std::uint64_t> overflows_{0};
+  std::uint64_t skip_upto_ = 0;
+  alignas(64) std::atomic<std::uint64_t> head_{0};  // next to consume; spool side
 
   std::mutex side_mutex_;  // control changes and venue messages
   std::deque<std::unique_ptr<Entry>> side_queue_;
+  std::atomic<std::uint64_t> side_enqueued_{0};   // side entries ever queued
+  std::atomic<std::uint64_t> side_committed_{0};  // side entries committed to the spools
+  std::uint64_t side_uncommitted_ = 0;            // spooled, not yet committed (spool_mutex_)
+  std::atomic<std::uint64_t> committed_head_{0};  // ring records committed to the spools
 
   std::mutex spool_mutex_;  // replica_, projector_, spools (writer side), projection_
   std::unique_ptr<core::Kernel> replica_;
@@ -183,11 +194,7 @@ class SinkPipeline {
   std::chrono::steady_clock::time_point last_sync_{};  // spool thread only
   std::atomic<bool> unsynced_{false};                  // committed but not yet fdatasync'ed
 
-  std::atomic<std::uint64_t> published_{0};
-  std::atomic<std::uint64_t> skipped_{0};
-  std::atomic<std::uint64_t> overflows_{0};
   std::atomic<std::uint64_t> spooled_input_seq_{0};
-  std::uint64_t skip_upto_ = 0;  // kernel thread only
 
   mutable std::mutex state_mutex_;  // spool_error_, projection_error_
   std::string spool_error_;

@@ -34,6 +34,9 @@ struct SinkPipeline::SinkState_ {
   std::unique_ptr<spool::Spool> spool;
   mutable std::mutex mutex;
   SinkHealth health;
+  // Highest spool seq acknowledged *and* counted in `health`: flush() waits on this, so a
+  // caller that reads health() after a successful flush() sees every delivered item.
+  std::atomic<std::uint64_t> accounted_seq{0};
 };
 
 namespace {
@@ -115,6 +118,7 @@ std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
                              opened.error().message);
     }
     sink->spool = std::move(*opened);
+    sink->accounted_seq = sink->spool->delivered_seq();
     sink->health.name = std::move(name);
     sink->health.state = SinkState::kUp;
     self.skip_upto_ = std::max(self.skip_upto_, sink->spool->max_tag());
@@ -144,6 +148,7 @@ std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
   snapshot->account = kernel.account();
   snapshot->ts_ns = ts_ns;
   self.side_queue_.push_back(std::move(snapshot));
+  self.side_enqueued_ = 1;
 
   self.spool_thread_ = std::thread([&self] { self.spool_loop(); });
   if (self.clickhouse_) self.clickhouse_thread_ = std::thread([&self] { self.clickhouse_loop(); });
@@ -162,17 +167,23 @@ void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOut
   // Already spooled before a restart: the replica and the projector still take the input
   // (below), so the next new input's deltas are right, but nothing is spooled again.
   const bool already_spooled = outcome.input_seq <= skip_upto_;
-  if (already_spooled) skipped_.fetch_add(1, std::memory_order_relaxed);
+  // Single producer: plain load + store instead of a locked read-modify-write.
+  const auto bump = [](std::atomic<std::uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  };
+  if (already_spooled) bump(skipped_);
   const std::uint64_t tail = tail_.load(std::memory_order_relaxed);
-  if (tail - head_.load(std::memory_order_acquire) >= ring_.size()) {
+  if (tail - head_seen_ >= ring_.size()) head_seen_ = head_.load(std::memory_order_acquire);
+  if (tail - head_seen_ >= ring_.size()) {
     // Full: spool the oldest record here, under the spool lock, to make room in order.
-    overflows_.fetch_add(1, std::memory_order_relaxed);
+    bump(overflows_);
     std::lock_guard lock(spool_mutex_);
     if (tail - head_.load(std::memory_order_acquire) >= ring_.size()) {
       drain_ring_locked(1);
       commit_spools();
       unsynced_.store(true);
     }
+    head_seen_ = head_.load(std::memory_order_acquire);
   }
   KernelRecord& record = ring_[tail % ring_.size()];
   record.input = input;
@@ -184,7 +195,7 @@ void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOut
   record.account_changed = outcome.account_changed;
   record.already_spooled = already_spooled;
   tail_.store(tail + 1, std::memory_order_release);
-  if (!already_spooled) published_.fetch_add(1, std::memory_order_relaxed);
+  if (!already_spooled) bump(published_);
 }
 
 void SinkPipeline::record_control_change(ControlChange change) {
@@ -193,6 +204,7 @@ void SinkPipeline::record_control_change(ControlChange change) {
   entry->control = std::move(change);
   std::lock_guard lock(side_mutex_);
   side_queue_.push_back(std::move(entry));
+  side_enqueued_.fetch_add(1);
 }
 
 void SinkPipeline::record_venue_message(VenueMessage message) {
@@ -202,6 +214,7 @@ void SinkPipeline::record_venue_message(VenueMessage message) {
   entry->venue = std::move(message);
   std::lock_guard lock(side_mutex_);
   side_queue_.push_back(std::move(entry));
+  side_enqueued_.fetch_add(1);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -297,6 +310,12 @@ void SinkPipeline::commit_spools() {
     if (sink == nullptr) continue;
     if (auto committed = sink->spool->commit(); !committed) error = committed.error().message;
   }
+  if (error.empty()) {
+    // Everything drained so far (the caller holds spool_mutex_) is in the spools now.
+    committed_head_.store(head_.load(std::memory_order_relaxed), std::memory_order_release);
+    side_committed_.fetch_add(side_uncommitted_, std::memory_order_release);
+    side_uncommitted_ = 0;
+  }
   std::lock_guard lock(state_mutex_);
   spool_error_ = error;  // a successful commit wrote everything buffered: the error is over
 }
@@ -333,6 +352,7 @@ void SinkPipeline::spool_loop() {
       }
       std::lock_guard lock(spool_mutex_);
       for (auto& entry : side) spool_entry(*entry);
+      side_uncommitted_ += side.size();
       worked = !side.empty();
     }
     // The lock is taken per record, so a kernel thread on the overflow path waits for at
@@ -462,6 +482,7 @@ void SinkPipeline::clickhouse_loop() {
     }
     if (ok) {
       record_success(sink, records.size(), rows);
+      sink.accounted_seq.store(records.back().seq, std::memory_order_release);
       records.clear();
       for (auto& body : bodies) body.clear();
       done.fill(false);
@@ -616,6 +637,7 @@ void SinkPipeline::hazelcast_loop() {
         continue;
       }
       record_success(sink, records.size(), ops);
+      sink.accounted_seq.store(records.back().seq, std::memory_order_release);
       records.clear();
     }
     backoff = config_.retry_initial;
@@ -681,20 +703,20 @@ bool SinkPipeline::flush(std::chrono::milliseconds timeout) {
     std::atomic<int>& flushing;
     ~Done() { flushing.fetch_sub(1); }
   } done{flushing_};
+  // Everything published or recorded before this call: committed to the spools, then
+  // acknowledged by every sink.
+  const std::uint64_t published = tail_.load(std::memory_order_acquire);
+  const std::uint64_t recorded = side_enqueued_.load(std::memory_order_acquire);
   while (true) {
-    bool idle = head_.load() == tail_.load();
-    {
-      std::lock_guard side_lock(side_mutex_);
-      idle = idle && side_queue_.empty();
-    }
-    if (idle) {
-      std::lock_guard lock(spool_mutex_);  // a record being spooled right now is finished
-      bool delivered = head_.load() == tail_.load();
-      for (const SinkState_* sink : {clickhouse_.get(), hazelcast_.get()}) {
-        if (sink != nullptr && sink->spool->depth() != 0) delivered = false;
+    bool delivered = committed_head_.load(std::memory_order_acquire) >= published &&
+                     side_committed_.load(std::memory_order_acquire) >= recorded;
+    for (const SinkState_* sink : {clickhouse_.get(), hazelcast_.get()}) {
+      if (delivered && sink != nullptr &&
+          sink->accounted_seq.load(std::memory_order_acquire) < sink->spool->committed_seq()) {
+        delivered = false;
       }
-      if (delivered) return true;
     }
+    if (delivered) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     wake_.notify_all();
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
