@@ -106,6 +106,20 @@ class ObjectBuilder {
   std::string text_;
 };
 
+// Canonical JSON of a slot image / diagnostic (the codec's streaming writer: no JSON value).
+std::string slot_json(const TradeSlot& slot, const codec::CodecContext& context) {
+  std::string out;
+  out.reserve(1280);
+  codec::append_canonical(out, slot, context);
+  return out;
+}
+std::string diagnostic_json(const core::KernelDiagnostic& diagnostic) {
+  std::string out;
+  out.reserve(256);
+  codec::append_canonical(out, diagnostic);
+  return out;
+}
+
 std::string slot_text(std::uint32_t slot) {
   return slot == core::kNoSlot ? std::string() : std::to_string(slot);
 }
@@ -552,7 +566,7 @@ void Projector::project(const core::KernelInput& input, const core::KernelOutcom
           .str("kind", "AUTO")
           .str("outcome", "ENTERED")
           .str("venue_state_json", "{}")
-          .str("kernel_state_json", codec::canonical(codec::to_json(*after, context)))
+          .str("kernel_state_json", slot_json(*after, context))
           .str("detail", core::to_string(transition.trigger));
       rows.end(row);
     }
@@ -589,8 +603,7 @@ void Projector::project(const core::KernelInput& input, const core::KernelOutcom
         .str("kind", begin != nullptr ? "BEGIN" : "COMPLETE")
         .str("outcome", result)
         .str("venue_state_json", venue_state)
-        .str("kernel_state_json",
-             after != nullptr ? codec::canonical(codec::to_json(*after, context)) : "{}")
+        .str("kernel_state_json", after != nullptr ? slot_json(*after, context) : "{}")
         .str("detail", detail);
     rows.end(row);
   }
@@ -621,8 +634,7 @@ void Projector::project(const core::KernelInput& input, const core::KernelOutcom
     } else {
       row.null("retry_after_ms");
     }
-    row.str("message", diagnostic.message)
-        .str("detail_json", codec::canonical(codec::to_json(diagnostic)));
+    row.str("message", diagnostic.message).str("detail_json", diagnostic_json(diagnostic));
     rows.end(row);
   }
 
@@ -677,8 +689,8 @@ void Projector::project(const core::KernelInput& input, const core::KernelOutcom
   // Hazelcast latest-value maps: changed slots, active registry, account.
   for (const TradeSlot& after : changed_after) {
     const std::string key = std::to_string(after.slot_id);
-    out.hazelcast.push_back({HazelcastOpKind::kMapSet, config_.names.state, key,
-                             codec::canonical(codec::to_json(after, context))});
+    out.hazelcast.push_back(
+        {HazelcastOpKind::kMapSet, config_.names.state, key, slot_json(after, context)});
     const bool was_active = after.slot_id < slots_.size() && is_active(slots_[after.slot_id].stage);
     if (is_active(after.stage)) {
       ObjectBuilder entry;
@@ -721,8 +733,8 @@ void Projector::snapshot(const core::AccountSnapshot& account, std::int64_t ts_n
   const codec::CodecContext context{config_.order_id_prefix};
   for (const TradeSlot& slot : slots_) {
     const std::string key = std::to_string(slot.slot_id);
-    out.hazelcast.push_back({HazelcastOpKind::kMapSet, config_.names.state, key,
-                             codec::canonical(codec::to_json(slot, context))});
+    out.hazelcast.push_back(
+        {HazelcastOpKind::kMapSet, config_.names.state, key, slot_json(slot, context)});
     if (is_active(slot.stage)) {
       ObjectBuilder entry;
       entry.unum("slot_id", slot.slot_id)
