@@ -3,12 +3,20 @@
 //   sink_bench pipeline-clickhouse HOST:PORT   rows/s end to end: publish -> spool -> ClickHouse
 //   sink_bench hazelcast HOST:PORT CLUSTER     map entries/s via putAll batches and single sets
 //   sink_bench latency CH_HOST:PORT HZ_HOST:PORT CLUSTER
-//        kernel-thread time per input (process + publish) with sinks off / on / down
+//        kernel-thread time per input (process + publish, and the serve loop's process +
+//        journal + publish) with sinks off / on / slow (hanging) / down
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -118,7 +126,7 @@ int bench_pipeline_clickhouse(const std::string& address) {
   const auto start = Clock::now();
   for (const auto& input : inputs) {
     kernel.process(input, outcome);
-    (*pipeline)->publish(input, outcome, kernel);
+    (*pipeline)->publish(input, outcome);
   }
   const double publish_s = seconds_since(start);
   const bool flushed = (*pipeline)->flush(std::chrono::seconds(300));
@@ -204,15 +212,15 @@ Percentiles percentiles(std::vector<std::int64_t> samples) {
 // With `journal`, each input is also encoded and committed to the journal as `dita serve`
 // does before anything else sees it (runtime::Session), so the figure is the serve loop's
 // kernel-thread cost per input rather than the bare kernel's.
-Percentiles run_latency(const std::vector<core::KernelInput>& inputs, sink::SinkPipeline* pipeline,
-                        std::uint64_t* overflows, double rate,
-                        journal::JournalWriter* journal = nullptr) {
+// `publish_samples` gets the time of the publish() call alone.
+void run_latency(const std::vector<core::KernelInput>& inputs, sink::SinkPipeline* pipeline,
+                 double rate, journal::JournalWriter* journal, std::vector<std::int64_t>& samples,
+                 std::vector<std::int64_t>& publish_samples) {
   const codec::CodecContext context{};
   core::Kernel kernel = sink::testing::session_kernel();
   core::KernelOutcome outcome;
   outcome.reserve(kernel.slot_count());
-  std::vector<std::int64_t> samples;
-  samples.reserve(inputs.size());
+  samples.reserve(samples.size() + inputs.size());
   const auto begin = Clock::now();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& input = inputs[i];
@@ -229,19 +237,62 @@ Percentiles run_latency(const std::vector<core::KernelInput>& inputs, sink::Sink
       (void)journal->append(journal::RecordType::kOutput, codec::encode_outcome(outcome, context));
       (void)journal->commit();
     }
-    if (pipeline != nullptr) pipeline->publish(input, outcome, kernel);
-    samples.push_back(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
+    const auto before_publish = Clock::now();
+    if (pipeline != nullptr) pipeline->publish(input, outcome);
+    const auto end = Clock::now();
+    samples.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
+    publish_samples.push_back(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(end - before_publish).count());
   }
-  if (pipeline != nullptr) *overflows = pipeline->health().overflow_publishes;
-  return percentiles(std::move(samples));
+}
+
+// A loopback listener that never accepts: connections complete into its backlog and every
+// request waits for an answer that never comes. A sink that is up but hangs.
+class BlackHole {
+ public:
+  BlackHole() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    (void)::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    (void)::listen(fd_, 128);
+    socklen_t length = sizeof(address);
+    (void)::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+  }
+  ~BlackHole() { ::close(fd_); }
+  BlackHole(const BlackHole&) = delete;
+  BlackHole& operator=(const BlackHole&) = delete;
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+};
+
+enum class SinkMode { kOff, kOn, kSlow, kDown };
+constexpr std::array kModes = {SinkMode::kOff, SinkMode::kOn, SinkMode::kSlow, SinkMode::kDown};
+const char* mode_name(SinkMode mode) {
+  switch (mode) {
+    case SinkMode::kOff:
+      return "off";
+    case SinkMode::kOn:
+      return "on";
+    case SinkMode::kSlow:
+      return "slow";
+    case SinkMode::kDown:
+      return "down";
+  }
+  return "?";
 }
 
 int bench_latency(const std::string& ch, const std::string& hz, const std::string& cluster) {
   const auto flat_out = sink::testing::session_inputs(20'000);  // 260k inputs
   const auto paced = sink::testing::session_inputs(4'000);      // 52k inputs at 20k/s
   const auto slow = sink::testing::session_inputs(800);         // 10k inputs at 2k/s
-  const auto make = [&](bool reachable, const std::string& spool) {
+  BlackHole black_hole;
+  const auto make = [&](SinkMode mode, const std::string& spool) {
     sink::PipelineConfig config;
     config.projection.strategy = "latency";
     config.projection.mode = core::KernelMode::kDebug;
@@ -250,83 +301,89 @@ int bench_latency(const std::string& ch, const std::string& hz, const std::strin
     config.hazelcast.enabled = true;
     const auto [ch_host, ch_port] = split_address(ch);
     const auto [hz_host, hz_port] = split_address(hz);
+    // on: the real servers; slow: both hang (black hole); down: refused (port 1).
+    const std::uint16_t dead = mode == SinkMode::kSlow ? black_hole.port() : 1;
     config.clickhouse.writer.host = ch_host;
-    config.clickhouse.writer.port = reachable ? ch_port : 1;  // port 1: refused = down
+    config.clickhouse.writer.port = mode == SinkMode::kOn ? ch_port : dead;
+    config.clickhouse.writer.request_timeout = std::chrono::seconds(2);
     config.hazelcast.client.host = hz_host;
-    config.hazelcast.client.port = reachable ? hz_port : 1;
+    config.hazelcast.client.port = mode == SinkMode::kOn ? hz_port : dead;
     config.hazelcast.client.cluster_name = cluster;
+    config.hazelcast.client.call_timeout = std::chrono::seconds(2);
     core::Kernel kernel = sink::testing::session_kernel();
     return sink::SinkPipeline::create(config, kernel, 0);
   };
-  for (int round = 0; round < 3; ++round) {
-    const double rate = round == 0 ? 0.0 : round == 1 ? 20'000.0 : 2'000.0;
-    const auto& inputs = round == 0 ? flat_out : round == 1 ? paced : slow;
-    std::printf("kernel-thread time per input, %zu inputs, %s (process + publish; DEBUG rows)\n",
-                inputs.size(),
-                rate > 0
-                    ? ("paced at " + std::to_string(static_cast<int>(rate)) + " inputs/s").c_str()
-                    : "back to back");
-    for (const char* mode : {"off", "on", "down"}) {
-      char spool_template[] = "/tmp/dita-sink-latency-XXXXXX";
-      const std::string spool = ::mkdtemp(spool_template);
-      std::unique_ptr<sink::SinkPipeline> pipeline;
-      if (std::string(mode) != "off") {
-        auto created = make(std::string(mode) == "on", spool);
-        if (!created) return std::fprintf(stderr, "%s\n", created.error().c_str()), 1;
-        pipeline = std::move(*created);
-      }
-      std::uint64_t overflows = 0;
-      const Percentiles p = run_latency(inputs, pipeline.get(), &overflows, rate);
-      std::string extra;
-      if (pipeline) {
-        const bool flushed =
-            pipeline->flush(std::chrono::seconds(std::string(mode) == "on" ? 300 : 0));
-        const auto health = pipeline->health();
-        extra = " overflows=" + std::to_string(overflows) +
-                " ch=" + std::string(sink::to_string(health.sinks[0].state)) +
-                " hz=" + std::string(sink::to_string(health.sinks[1].state)) +
-                " ch_spool_depth=" + std::to_string(health.sinks[0].spool_depth) +
-                (flushed ? " flushed" : "");
-        pipeline->stop();
-      }
-      std::printf(
-          "  round %d sinks %-4s: median %6.0f ns  p99 %7.0f ns  p99.9 %7.0f ns  mean %6.0f ns%s\n",
-          round, mode, p.p50, p.p99, p.p999, p.mean, extra.c_str());
-      std::fflush(stdout);
-      (void)std::system(("rm -rf " + spool).c_str());
-    }
-  }
-  // The same, as the serve loop's kernel thread sees it: process + journal commit + publish.
-  for (const char* fsync : {"never", "always"}) {
-    const auto& inputs = slow;
+  struct Scenario {
+    std::string title;
+    const std::vector<core::KernelInput>* inputs;
+    double rate;
+    const char* fsync;  // nullptr: no journal
+    int repeats;
+  };
+  const std::vector<Scenario> scenarios = {
+      {"process + publish, back to back", &flat_out, 0.0, nullptr, 1},
+      {"process + publish, paced at 20000 inputs/s", &paced, 20'000.0, nullptr, 3},
+      {"process + publish, paced at 2000 inputs/s", &slow, 2'000.0, nullptr, 3},
+      {"serve loop (process + journal + publish), 2000 inputs/s, journal fsync never", &slow,
+       2'000.0, "never", 3},
+      {"serve loop (process + journal + publish), 2000 inputs/s, journal fsync always", &slow,
+       2'000.0, "always", 3},
+  };
+  for (const Scenario& scenario : scenarios) {
     std::printf(
-        "serve-loop kernel-thread time per input, %zu inputs paced at 2000 inputs/s, "
-        "journal fsync %s (process + journal + publish; DEBUG rows)\n",
-        inputs.size(), fsync);
-    for (const char* mode : {"off", "on", "down"}) {
-      char spool_template[] = "/tmp/dita-sink-latency-XXXXXX";
-      const std::string spool = ::mkdtemp(spool_template);
-      auto policy = journal::parse_fsync_policy(fsync);
-      auto writer = journal::JournalWriter::create(spool + "/kernel.journal", *policy, "{}");
-      if (!writer)
-        return std::fprintf(stderr, "journal: %s\n", journal::to_string(writer.error()).c_str()), 1;
-      std::unique_ptr<sink::SinkPipeline> pipeline;
-      if (std::string(mode) != "off") {
-        auto created = make(std::string(mode) == "on", spool + "/spool");
-        if (!created) return std::fprintf(stderr, "%s\n", created.error().c_str()), 1;
-        pipeline = std::move(*created);
+        "kernel-thread time per input: %s; %zu inputs x %d runs per mode, modes "
+        "interleaved; DEBUG rows\n",
+        scenario.title.c_str(), scenario.inputs->size(), scenario.repeats);
+    std::map<SinkMode, std::vector<std::int64_t>> samples;
+    std::map<SinkMode, std::vector<std::int64_t>> publish_samples;
+    std::map<SinkMode, std::string> notes;
+    for (int repeat = 0; repeat < scenario.repeats; ++repeat) {
+      for (const SinkMode mode : kModes) {
+        char spool_template[] = "/tmp/dita-sink-latency-XXXXXX";
+        const std::string spool = ::mkdtemp(spool_template);
+        std::optional<journal::JournalWriter> writer;
+        if (scenario.fsync != nullptr) {
+          auto created = journal::JournalWriter::create(
+              spool + "/kernel.journal", *journal::parse_fsync_policy(scenario.fsync), "{}");
+          if (!created) {
+            return std::fprintf(stderr, "journal: %s\n",
+                                journal::to_string(created.error()).c_str()),
+                   1;
+          }
+          writer.emplace(std::move(*created));
+        }
+        std::unique_ptr<sink::SinkPipeline> pipeline;
+        if (mode != SinkMode::kOff) {
+          auto created = make(mode, spool + "/spool");
+          if (!created) return std::fprintf(stderr, "%s\n", created.error().c_str()), 1;
+          pipeline = std::move(*created);
+        }
+        run_latency(*scenario.inputs, pipeline.get(), scenario.rate, writer ? &*writer : nullptr,
+                    samples[mode], publish_samples[mode]);
+        if (pipeline) {
+          const bool flushed =
+              pipeline->flush(std::chrono::seconds(mode == SinkMode::kOn ? 300 : 0));
+          const auto health = pipeline->health();
+          notes[mode] = " overflows=" + std::to_string(health.overflow_publishes) +
+                        " ch=" + std::string(sink::to_string(health.sinks[0].state)) +
+                        " hz=" + std::string(sink::to_string(health.sinks[1].state)) +
+                        " ch_spool_depth=" + std::to_string(health.sinks[0].spool_depth) +
+                        (flushed ? " flushed" : "");
+          pipeline->stop();
+        }
+        (void)std::system(("rm -rf " + spool).c_str());
       }
-      std::uint64_t overflows = 0;
-      const Percentiles p = run_latency(inputs, pipeline.get(), &overflows, 2'000.0, &*writer);
-      if (pipeline) {
-        (void)pipeline->flush(std::chrono::seconds(std::string(mode) == "on" ? 300 : 0));
-        pipeline->stop();
-      }
-      std::printf("  sinks %-4s: median %8.0f ns  p99 %9.0f ns  p99.9 %9.0f ns  mean %8.0f ns\n",
-                  mode, p.p50, p.p99, p.p999, p.mean);
-      std::fflush(stdout);
-      (void)std::system(("rm -rf " + spool).c_str());
     }
+    const double off_median = percentiles(samples[SinkMode::kOff]).p50;
+    for (const SinkMode mode : kModes) {
+      const Percentiles p = percentiles(samples[mode]);
+      std::printf(
+          "  sinks %-4s: median %8.0f ns (%+5.1f %%)  p99 %9.0f ns  p99.9 %9.0f ns  "
+          "mean %8.0f ns%s\n",
+          mode_name(mode), p.p50, 100.0 * (p.p50 - off_median) / off_median, p.p99, p.p999, p.mean,
+          notes[mode].c_str());
+    }
+    std::fflush(stdout);
   }
   return 0;
 }
