@@ -2,13 +2,16 @@
 //   sink_bench clickhouse HOST:PORT            rows/s through clickhouse::Writer (batched)
 //   sink_bench pipeline-clickhouse HOST:PORT   rows/s end to end: publish -> spool -> ClickHouse
 //   sink_bench hazelcast HOST:PORT CLUSTER     map entries/s via putAll batches and single sets
-//   sink_bench latency CH_HOST:PORT HZ_HOST:PORT CLUSTER
+//   sink_bench latency CH_HOST:PORT HZ_HOST:PORT CLUSTER [KERNEL_CPU SINK_CPU]
 //        kernel-thread time per input (process + publish, and the serve loop's process +
 //        journal + publish) with sinks off / on / slow (hanging) / down
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <array>
@@ -287,7 +290,20 @@ const char* mode_name(SinkMode mode) {
   return "?";
 }
 
-int bench_latency(const std::string& ch, const std::string& hz, const std::string& cluster) {
+// `kernel_cpu` / `sink_cpu` >= 0 pin the measuring (kernel) thread and the pipeline's threads.
+int bench_latency(const std::string& ch, const std::string& hz, const std::string& cluster,
+                  int kernel_cpu, int sink_cpu) {
+  if (kernel_cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(static_cast<std::size_t>(kernel_cpu), &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0) {
+      return std::fprintf(stderr, "cannot pin the kernel thread to CPU %d\n", kernel_cpu), 1;
+    }
+  }
+  std::printf("kernel thread on CPU %s, sink threads on CPU %s\n",
+              kernel_cpu >= 0 ? std::to_string(kernel_cpu).c_str() : "any",
+              sink_cpu >= 0 ? std::to_string(sink_cpu).c_str() : "any");
   const auto flat_out = sink::testing::session_inputs(20'000);  // 260k inputs
   const auto paced = sink::testing::session_inputs(4'000);      // 52k inputs at 20k/s
   const auto slow = sink::testing::session_inputs(800);         // 10k inputs at 2k/s
@@ -310,6 +326,7 @@ int bench_latency(const std::string& ch, const std::string& hz, const std::strin
     config.hazelcast.client.port = mode == SinkMode::kOn ? hz_port : dead;
     config.hazelcast.client.cluster_name = cluster;
     config.hazelcast.client.call_timeout = std::chrono::seconds(2);
+    if (sink_cpu >= 0) config.thread_cpus = {static_cast<unsigned>(sink_cpu)};
     core::Kernel kernel = sink::testing::session_kernel();
     return sink::SinkPipeline::create(config, kernel, 0);
   };
@@ -377,11 +394,12 @@ int bench_latency(const std::string& ch, const std::string& hz, const std::strin
     const double off_median = percentiles(samples[SinkMode::kOff]).p50;
     for (const SinkMode mode : kModes) {
       const Percentiles p = percentiles(samples[mode]);
+      const Percentiles publish = percentiles(publish_samples[mode]);
       std::printf(
           "  sinks %-4s: median %8.0f ns (%+5.1f %%)  p99 %9.0f ns  p99.9 %9.0f ns  "
-          "mean %8.0f ns%s\n",
+          "mean %8.0f ns | publish() alone: median %4.0f ns p99 %5.0f ns%s\n",
           mode_name(mode), p.p50, 100.0 * (p.p50 - off_median) / off_median, p.p99, p.p999, p.mean,
-          notes[mode].c_str());
+          publish.p50, publish.p99, notes[mode].c_str());
     }
     std::fflush(stdout);
   }
@@ -396,9 +414,15 @@ int main(int argc, char** argv) {
   if (args.size() == 2 && args[0] == "pipeline-clickhouse")
     return bench_pipeline_clickhouse(args[1]);
   if (args.size() == 3 && args[0] == "hazelcast") return bench_hazelcast(args[1], args[2]);
-  if (args.size() == 4 && args[0] == "latency") return bench_latency(args[1], args[2], args[3]);
+  if (args.size() == 4 && args[0] == "latency") {
+    return bench_latency(args[1], args[2], args[3], -1, -1);
+  }
+  if (args.size() == 6 && args[0] == "latency") {
+    return bench_latency(args[1], args[2], args[3], std::stoi(args[4]), std::stoi(args[5]));
+  }
   std::fprintf(stderr,
                "usage: sink_bench clickhouse HOST:PORT | pipeline-clickhouse HOST:PORT |\n"
-               "       hazelcast HOST:PORT CLUSTER | latency CH_HOST:PORT HZ_HOST:PORT CLUSTER\n");
+               "       hazelcast HOST:PORT CLUSTER |\n"
+               "       latency CH_HOST:PORT HZ_HOST:PORT CLUSTER [KERNEL_CPU SINK_CPU]\n");
   return 2;
 }

@@ -483,9 +483,9 @@ std::expected<void, ServeError> Server::open_sinks() {
   auto pipeline =
       sink::SinkPipeline::create(config, replayed ? *replayed : kernel, wall_clock_ns());
   if (!pipeline) {
-    return std::unexpected(
-        error(ServeErrorKind::kFailure,
-              "sinks: cannot open spool " + config.spool_dir.string() + ": " + pipeline.error()));
+    return std::unexpected(error(
+        ServeErrorKind::kFailure,
+        "sinks: cannot start (spool " + config.spool_dir.string() + "): " + pipeline.error()));
   }
   const std::uint64_t spooled = (*pipeline)->last_spooled_input_seq();
   if (spooled > kernel.inputs_processed()) {

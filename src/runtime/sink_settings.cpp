@@ -54,6 +54,39 @@ bool valid_name(std::string_view name) {
   });
 }
 
+// "1", "1,3", "2-3,5": CPU numbers 0..1023, ascending ranges, no duplicates.
+std::expected<std::vector<unsigned>, std::string> parse_cpu_list(std::string_view text) {
+  std::vector<unsigned> cpus;
+  const auto number = [](std::string_view digits) -> std::optional<unsigned> {
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
+        value > 1023) {
+      return std::nullopt;
+    }
+    return value;
+  };
+  while (true) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const auto dash = item.find('-');
+    const auto first = number(item.substr(0, dash));
+    const auto last = dash == std::string_view::npos ? first : number(item.substr(dash + 1));
+    if (!first || !last || *last < *first) {
+      return std::unexpected("has a bad item '" + std::string(item) + "' (CPUs are 0..1023)");
+    }
+    for (unsigned cpu = *first; cpu <= *last; ++cpu) {
+      if (std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) {
+        return std::unexpected("names CPU " + std::to_string(cpu) + " twice");
+      }
+      cpus.push_back(cpu);
+    }
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return cpus;
+}
+
 }  // namespace
 
 std::expected<SinkSettings, SettingError> load_sink_settings(const EnvLookup& env,
@@ -70,8 +103,9 @@ std::expected<SinkSettings, SettingError> load_sink_settings(const EnvLookup& en
     if (rest.ends_with('/')) rest.remove_suffix(1);
     auto address = parse_host_port(rest);
     if (!address) {
-      return fail("DITA_V2_CLICKHOUSE_URL",
-                  address.error() + "; must be http://HOST:PORT, or empty for no ClickHouse");
+      return fail("DITA_V2_CLICKHOUSE_URL", "'" + *url + "': " + address.error() +
+                                                "; must be http://HOST:PORT, or empty for no "
+                                                "ClickHouse");
     }
     out.clickhouse = true;
     out.clickhouse_host = address->first;
@@ -127,6 +161,14 @@ std::expected<SinkSettings, SettingError> load_sink_settings(const EnvLookup& en
     return fail("DITA_V2_STRATEGY",
                 "'" + out.strategy + "' must be 1-64 characters of A-Z a-z 0-9 _ -");
   }
+  if (auto cpus = lookup(env, "DITA_V2_SINK_CPUS")) {
+    auto parsed = parse_cpu_list(*cpus);
+    if (!parsed) {
+      return fail("DITA_V2_SINK_CPUS", "'" + *cpus + "' " + parsed.error() +
+                                           "; must be a CPU list like 1 or 1,3 or 2-3");
+    }
+    out.sink_cpus = std::move(*parsed);
+  }
   if (auto dir = lookup(env, "DITA_V2_SPOOL_DIR")) {
     out.spool_dir = *dir;
   } else {
@@ -154,6 +196,7 @@ sink::PipelineConfig pipeline_config(const SinkSettings& settings,
   config.clickhouse.writer.password = settings.clickhouse_password;
   config.clickhouse.writer.database = settings.clickhouse_database;
   config.clickhouse.linger = settings.clickhouse_linger;
+  config.thread_cpus = settings.sink_cpus;
   config.clickhouse.writer.connect_timeout = std::chrono::milliseconds(1000);
   config.clickhouse.writer.request_timeout = std::chrono::milliseconds(10000);
   config.hazelcast.enabled = settings.hazelcast && control.mirror_to_hazelcast;

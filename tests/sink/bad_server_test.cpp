@@ -15,6 +15,7 @@
 #include <atomic>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -471,6 +472,66 @@ TEST(PipelineLinger, FlushDeliversAtOnceInsteadOfWaitingForAFullerBatch) {
   // A true flush() means delivered *and counted*: health has every row already.
   EXPECT_EQ((*pipeline)->health().sinks[0].delivered_items, expected.rows.size());
   EXPECT_FALSE(server.accepted_bodies().empty());
+}
+
+// name -> Cpus_allowed_list of this process's threads.
+std::map<std::string, std::string> thread_cpus_by_name() {
+  std::map<std::string, std::string> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    std::ifstream status(task.path() / "status");
+    for (std::string line; std::getline(status, line);) {
+      if (line.starts_with("Cpus_allowed_list:")) {
+        out[name] = line.substr(line.find_first_not_of(" \t", 18));
+      }
+    }
+  }
+  return out;
+}
+
+TEST(PipelineThreads, AreNamedAndPinnedToTheConfiguredCpus) {
+  testing::TempDir spool("dita-pipe-pin");
+  core::Kernel kernel = testing::session_kernel();
+  PipelineConfig config;
+  config.projection.strategy = "pin";
+  config.projection.names = HazelcastNames::for_strategy("pin");
+  config.spool_dir = spool.path();
+  config.clickhouse.enabled = true;
+  config.clickhouse.writer = writer_config(closed_port());
+  config.thread_cpus = {0};
+  auto pipeline = SinkPipeline::create(config, kernel, 0);
+  ASSERT_TRUE(pipeline.has_value()) << pipeline.error();
+  // The threads name and pin themselves as they start: wait for both to show.
+  std::map<std::string, std::string> threads;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    threads = thread_cpus_by_name();
+    if (threads["dita-spool"] == "0" && threads["dita-clickhouse"] == "0") break;
+    std::this_thread::yield();
+  }
+  EXPECT_EQ(threads["dita-spool"], "0");
+  EXPECT_EQ(threads["dita-clickhouse"], "0");
+  EXPECT_EQ(threads.count("dita-hazelcast"), 0U);  // not enabled, not started
+}
+
+TEST(PipelineThreads, ACpuTheProcessCannotUseRefusesTheStart) {
+  testing::TempDir spool("dita-pipe-badcpu");
+  core::Kernel kernel = testing::session_kernel();
+  PipelineConfig config;
+  config.projection.strategy = "badcpu";
+  config.projection.names = HazelcastNames::for_strategy("badcpu");
+  config.spool_dir = spool.path();
+  config.thread_cpus = {0, 1023};  // no test machine has 1024 CPUs
+  auto unavailable = SinkPipeline::create(config, kernel, 0);
+  ASSERT_FALSE(unavailable.has_value());
+  EXPECT_NE(unavailable.error().find("CPU 1023 is not available"), std::string::npos)
+      << unavailable.error();
+  config.thread_cpus = {100000};
+  auto out_of_range = SinkPipeline::create(config, kernel, 0);
+  ASSERT_FALSE(out_of_range.has_value());
+  EXPECT_NE(out_of_range.error().find("out of range"), std::string::npos) << out_of_range.error();
 }
 
 }  // namespace

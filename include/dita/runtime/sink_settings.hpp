@@ -14,6 +14,7 @@
 //   DITA_V2_HAZELCAST_CLUSTER     default "dita"
 //   DITA_V2_STRATEGY              strategy name in rows and map names; default the instance
 //   DITA_V2_SPOOL_DIR             default var/spool/<instance>
+//   DITA_V2_SINK_CPUS             CPU list (1 | 1,3 | 2-3) for the sink threads; default: any
 #pragma once
 
 #include <chrono>
@@ -22,6 +23,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "dita/runtime/settings.hpp"
 #include "dita/sink/pipeline.hpp"
@@ -43,6 +45,7 @@ struct SinkSettings {
   std::string hazelcast_cluster = "dita";
   std::string strategy;
   std::filesystem::path spool_dir;
+  std::vector<unsigned> sink_cpus;  // empty: the sink threads run wherever the process may
 
   [[nodiscard]] bool any() const { return clickhouse || hazelcast; }
 };

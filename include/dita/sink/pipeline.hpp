@@ -105,6 +105,10 @@ struct PipelineConfig {
   std::uint32_t down_after_failures = 3;
   std::uint64_t degraded_backlog = 10000;
   std::uint64_t spool_segment_bytes = 64ULL * 1024 * 1024;
+  // CPUs the pipeline's threads (spool and delivery) run on; empty: wherever the process may.
+  // Keeping them off the kernel thread's CPU keeps their cache and scheduling noise away
+  // from it (docs/benchmarks-sinks.md). create() refuses a CPU the process cannot use.
+  std::vector<unsigned> thread_cpus;
 };
 
 class SinkPipeline {

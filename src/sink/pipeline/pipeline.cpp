@@ -1,5 +1,8 @@
 #include "dita/sink/pipeline.hpp"
 
+#include <pthread.h>
+#include <sched.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -74,6 +77,41 @@ void for_each_line(std::string_view text, Fn&& fn) {
   }
 }
 
+// Names the calling thread (seen in top -H, ps -L, /proc) and pins it to `cpus` (nothing to
+// pin when empty; create() has checked them).
+void start_thread(const char* name, const std::vector<unsigned>& cpus) {
+  (void)pthread_setname_np(pthread_self(), name);
+  if (cpus.empty()) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (const unsigned cpu : cpus) CPU_SET(cpu, &set);
+  (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+// Whether this process may run a thread on every CPU of `cpus` (tried on the calling thread,
+// whose affinity is restored afterwards).
+std::expected<void, std::string> check_cpus(const std::vector<unsigned>& cpus) {
+  cpu_set_t saved;
+  if (pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) != 0) {
+    return std::unexpected("thread_cpus: cannot read this thread's CPU affinity");
+  }
+  for (const unsigned cpu : cpus) {
+    if (cpu >= CPU_SETSIZE) {
+      return std::unexpected("thread_cpus: CPU " + std::to_string(cpu) + " is out of range");
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    const int tried = pthread_setaffinity_np(pthread_self(), sizeof(one), &one);
+    (void)pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+    if (tried != 0) {
+      return std::unexpected("thread_cpus: CPU " + std::to_string(cpu) +
+                             " is not available to this process (offline or outside its cpuset)");
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string_view to_string(SinkState state) noexcept {
@@ -105,6 +143,7 @@ std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
   }
   if (config.queue_capacity < 2) return std::unexpected("queue_capacity must be at least 2");
   if (config.spool_dir.empty()) return std::unexpected("spool_dir is required");
+  if (auto cpus = check_cpus(config.thread_cpus); !cpus) return std::unexpected(cpus.error());
   std::unique_ptr<SinkPipeline> pipeline(new SinkPipeline(std::move(config)));
   SinkPipeline& self = *pipeline;
   const auto open_sink =
@@ -150,9 +189,22 @@ std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
   self.side_queue_.push_back(std::move(snapshot));
   self.side_enqueued_ = 1;
 
-  self.spool_thread_ = std::thread([&self] { self.spool_loop(); });
-  if (self.clickhouse_) self.clickhouse_thread_ = std::thread([&self] { self.clickhouse_loop(); });
-  if (self.hazelcast_) self.hazelcast_thread_ = std::thread([&self] { self.hazelcast_loop(); });
+  self.spool_thread_ = std::thread([&self] {
+    start_thread("dita-spool", self.config_.thread_cpus);
+    self.spool_loop();
+  });
+  if (self.clickhouse_) {
+    self.clickhouse_thread_ = std::thread([&self] {
+      start_thread("dita-clickhouse", self.config_.thread_cpus);
+      self.clickhouse_loop();
+    });
+  }
+  if (self.hazelcast_) {
+    self.hazelcast_thread_ = std::thread([&self] {
+      start_thread("dita-hazelcast", self.config_.thread_cpus);
+      self.hazelcast_loop();
+    });
+  }
   return pipeline;
 }
 
