@@ -37,9 +37,11 @@ fi
 # Python test tooling (PyPI).
 if ! python3 -c "import pytest" 2>/dev/null; then
   echo "setup: installing pytest from PyPI"
-  python3 -m pip install -q pytest
+  # A Debian system Python refuses plain pip ("externally managed"); fall back as
+  # setup-servers.sh does.
+  python3 -m pip install -q pytest || python3 -m pip install -q --break-system-packages pytest
 fi
 
 # Real servers for the sink tests: ClickHouse (Debian), Java + the Hazelcast jar (Maven
-# Central) and the official hazelcast-python-client (PyPI).
+# Central), the official hazelcast-python-client and chdb (current ClickHouse) from PyPI.
 "$(dirname "$0")/setup-servers.sh"
