@@ -21,8 +21,9 @@ parsed by the input format only (sent through chdb's streaming insert, so it can
 as SQL), and errors are `Code: N. DB::Exception: ... (NAME) (version V)` with ClickHouse's own
 HTTP status for that error (exceptionCodeToHTTPStatus: 400 bad data/syntax, 404 unknown
 table/database, 403 authentication, 500 otherwise) and the X-ClickHouse-Exception-Code header.
-Request bodies may be sent with Content-Length or chunked. Not supported (refused): settings
-or other URL parameters (`user`/`password` included), GET queries, compression
+Request bodies may be sent with Content-Length or chunked. The one setting DITA's writer sends,
+`input_format_skip_unknown_fields` (0 or 1), applies to its request. Not supported (refused):
+other settings or URL parameters (`user`/`password` included), GET queries, compression
 (Content-Encoding), multipart bodies (external tables), Basic auth, other X-ClickHouse-*
 headers, paths other than / and /ping, INSERT with SETTINGS, FROM INFILE, INTO OUTFILE, and
 statements that would change the session for later requests (SET, USE, CREATE TEMPORARY TABLE,
@@ -183,7 +184,7 @@ class Engine:
                 return data[newline.end():] if newline else data.lstrip(" \t")
         raise not_implemented("this INSERT form (cannot locate its data): " + formatted)
 
-    def execute(self, query_param, body, database):
+    def execute(self, query_param, body, database, skip_unknown_fields=None):
         text = query_param if query_param else body
         if not text.strip():
             raise ShimError(62, "SYNTAX_ERROR", "Empty query")
@@ -193,6 +194,8 @@ class Engine:
                                 status=503)
             if database:
                 self._raw("USE " + sql_identifier(database))
+            if skip_unknown_fields is not None:
+                self._raw("SET input_format_skip_unknown_fields = " + skip_unknown_fields)
             try:
                 if query_param and body and not re.match(r"\s*INSERT\b", query_param, re.I):
                     # The server would parse `query` + "\n" + body as one statement.
@@ -224,6 +227,8 @@ class Engine:
             finally:
                 if database:
                     self._raw("USE default")
+                if skip_unknown_fields is not None:
+                    self._raw("SET input_format_skip_unknown_fields = DEFAULT")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -328,6 +333,8 @@ class Handler(BaseHTTPRequestHandler):
                 raise ShimError(0, "", "There is no handle %s" % url.path, status=404)
             params = urllib.parse.parse_qs(url.query, keep_blank_values=True)
             for name, values in params.items():
+                if name == "input_format_skip_unknown_fields" and values in (["0"], ["1"]):
+                    continue  # the one setting DITA's writer sends; applied per request
                 if name not in ("query", "database"):
                     raise not_implemented("the URL parameter %r (settings and other parameters "
                                           "are not passed on)" % name)
@@ -338,8 +345,10 @@ class Handler(BaseHTTPRequestHandler):
                 body_text = body.decode("utf-8")
             except UnicodeDecodeError:
                 raise not_implemented("a request body that is not UTF-8") from None
+            skip = params.get("input_format_skip_unknown_fields", [None])[0]
             result = self.server.engine.execute(params.get("query", [""])[0], body_text,
-                                                params.get("database", [""])[0])
+                                                params.get("database", [""])[0],
+                                                skip_unknown_fields=skip)
             self._reply(200, result)
         except ShimError as error:
             self._fail(error)

@@ -1,10 +1,12 @@
 // The sink pipeline against a real ClickHouse and a real Hazelcast member started by
-// scripts/start-clickhouse / scripts/start-hazelcast: the writer's inserts and typed errors,
-// outages in the middle of a session (stop the server, keep trading, restart it on the same
-// data dir and port), a pipeline restart on the same spool while the sink is down, and
-// read-back of the Hazelcast projection through the official hazelcast-python-client.
+// scripts/start-clickhouse (or scripts/start-chdb: current ClickHouse) / scripts/start-hazelcast:
+// the writer's inserts and typed errors, outages in the middle of a session (stop the server, keep
+// trading, restart it on the same data dir and port), a pipeline restart on the same spool while
+// the sink is down, and read-back of the Hazelcast projection through the official
+// hazelcast-python-client.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -37,15 +39,23 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
+// DITA_TEST_CLICKHOUSE_KIND picks the ClickHouse: "clickhouse" (Debian's 18.16, the default)
+// or "chdb" (current ClickHouse through scripts/start-chdb); ctest runs both.
+std::string clickhouse_kind() {
+  const char* kind = std::getenv("DITA_TEST_CLICKHOUSE_KIND");
+  return kind != nullptr && *kind != '\0' ? kind : "clickhouse";
+}
+
 class PipelineServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<testing::TempDir>("dita-pipe-servers");
-    clickhouse_ = std::make_unique<testing::ScriptedServer>("clickhouse", dir_->path() + "/ch");
+    clickhouse_ =
+        std::make_unique<testing::ScriptedServer>(clickhouse_kind(), dir_->path() + "/ch");
     hazelcast_ = std::make_unique<testing::ScriptedServer>(
         "hazelcast", dir_->path() + "/hz", "DITA_HAZELCAST_CLUSTER=" + std::string(kCluster));
     if (!clickhouse_->start()) {
-      setup_error_ = "start-clickhouse: " + clickhouse_->last_output();
+      setup_error_ = "start-" + clickhouse_kind() + ": " + clickhouse_->last_output();
       return;
     }
     const auto schema =

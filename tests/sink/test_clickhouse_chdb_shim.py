@@ -108,6 +108,26 @@ def test_statements_and_inserts_like_the_server(server):
     assert sql(server, "SELECT currentDatabase()") == "default\n"
 
 
+def test_skip_unknown_fields_setting_applies_to_its_request_only(server):
+    """DITA's writer sends input_format_skip_unknown_fields=0 so a key that names no column
+    fails on current ClickHouse too (its default silently drops the key)."""
+    sql(server, "CREATE DATABASE IF NOT EXISTS shim")
+    sql(server, "CREATE TABLE IF NOT EXISTS shim.u (k String) ENGINE = MergeTree() ORDER BY k")
+    statement = urllib.parse.quote("INSERT INTO shim.u (k) FORMAT JSONEachRow")
+    status, text, _ = request(server, path="/?query=%s&input_format_skip_unknown_fields=0"
+                              % statement, body='{"k":"strict","extra":1}\n')
+    assert status != 200 and "Code: " in text and "extra" in text, (status, text)
+    # The next request without the setting has the server's default again (skip).
+    status, text, _ = request(server, path="/?query=" + statement,
+                              body='{"k":"lenient","extra":1}\n')
+    assert status == 200, text
+    assert sql(server, "SELECT k FROM shim.u ORDER BY k") == "lenient\n"
+    # Other values or settings are still refused.
+    status, _, _ = request(server, path="/?query=%s&input_format_skip_unknown_fields=2"
+                           % statement, body='{"k":"x"}\n')
+    assert status == 501
+
+
 @pytest.mark.parametrize("statement, status, code, text", [
     ("SELECT 1; SELECT 2", 400, 62, "Multi-statements are not allowed"),
     ("CREATE TABLE shim.x (a UInt8) ENGINE = Memory; DROP TABLE shim.t", 400, 62,

@@ -174,7 +174,9 @@ Result<void> Writer::insert_json_each_row(std::string_view table,
     sql += columns[i];
   }
   sql += ") FORMAT JSONEachRow";
-  auto result = post("query=" + url_encode(sql), body);
+  // A key that names no column fails the insert on every server version; current ClickHouse
+  // would otherwise drop it silently (its default is 1, 18.16's is 0).
+  auto result = post("query=" + url_encode(sql) + "&input_format_skip_unknown_fields=0", body);
   if (!result) return std::unexpected(std::move(result.error()));
   return {};
 }
