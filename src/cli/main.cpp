@@ -123,25 +123,6 @@ std::optional<std::string> check_expectation(const runtime::Expectation& expect,
   return problems;
 }
 
-nlohmann::json scenario_meta(const venue::MockScenario& scenario, std::size_t line) {
-  nlohmann::json meta;
-  meta["meta"] = "mock_scenario";
-  meta["script_line"] = line;
-  meta["scenario"] = std::string(venue::to_string(scenario.kind));
-  nlohmann::json legs = nlohmann::json::array();
-  for (const auto& leg : scenario.legs) {
-    legs.push_back(
-        {{"quantity", core::to_string(leg.quantity)}, {"price", core::to_string(leg.price)}});
-  }
-  meta["legs"] = legs;
-  meta["venue_code"] = scenario.venue_code;
-  meta["retry_after_ms"] = scenario.retry_after_ms;
-  meta["hang"] = std::string(venue::to_string(scenario.hang));
-  meta["duplicate"] = scenario.duplicate;
-  meta["reverse"] = scenario.reverse;
-  return meta;
-}
-
 int run_command(const runtime::Settings& settings, const std::string& script_path,
                 std::string journal_path) {
   if (settings.venue != core::BackendMode::kMock) {
@@ -200,29 +181,8 @@ int run_command(const runtime::Settings& settings, const std::string& script_pat
   std::int64_t now = kScriptEpochNs;
   int failures = 0;
   for (const runtime::ScriptStep& step : *steps) {
-    now += 1'000'000;
-    std::expected<void, runtime::SessionError> fed;
-    if (const auto* payload = std::get_if<core::KernelInputPayload>(&step.action)) {
-      fed = session.feed({now, *payload});
-    } else if (const auto* mark = std::get_if<runtime::MarkStep>(&step.action)) {
-      mock_venue->set_mark(mark->symbol, mark->price);
-      core::VenueEvent event;
-      event.kind = core::KernelEventKind::kMarkPrice;
-      event.symbol = mark->symbol;
-      event.mark_price = mark->price;
-      fed = session.feed({now, event});
-    } else if (const auto* advance = std::get_if<runtime::AdvanceClock>(&step.action)) {
-      now += advance->ms * 1'000'000;
-      fed = session.feed({now, core::Tick{}});
-    } else if (const auto* reconcile = std::get_if<runtime::ReconcileSlot>(&step.action)) {
-      fed = session.feed({now, core::ReconcileBegin{reconcile->slot}});
-      if (fed && reconcile->slot < session.kernel().slot_count()) {
-        fed = session.feed({now, mock_venue->truth(session.kernel().slot(reconcile->slot))});
-      }
-    } else if (const auto* scenario = std::get_if<venue::MockScenario>(&step.action)) {
-      mock_venue->queue_scenario(*scenario);
-      fed = session.note(codec::canonical(scenario_meta(*scenario, step.line)));
-    } else if (const auto* expect = std::get_if<runtime::Expectation>(&step.action)) {
+    const auto fed = runtime::feed_script_step(session, *mock_venue, step, now);
+    if (const auto* expect = std::get_if<runtime::Expectation>(&step.action)) {
       if (const auto problem = check_expectation(*expect, session.kernel())) {
         std::cout << "EXPECTATION FAILED (script line " << step.line << "): " << *problem << '\n';
         ++failures;

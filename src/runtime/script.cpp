@@ -234,4 +234,59 @@ std::expected<std::vector<ScriptStep>, ScriptError> parse_script(std::istream& i
   return steps;
 }
 
+namespace {
+
+// The META note a queued mock scenario leaves in the journal, so `dita replay` and a reader
+// of the journal know why the venue answered as it did.
+json scenario_meta(const venue::MockScenario& scenario, std::size_t line) {
+  json meta;
+  meta["meta"] = "mock_scenario";
+  meta["script_line"] = line;
+  meta["scenario"] = std::string(venue::to_string(scenario.kind));
+  json legs = json::array();
+  for (const auto& leg : scenario.legs) {
+    legs.push_back(
+        {{"quantity", core::to_string(leg.quantity)}, {"price", core::to_string(leg.price)}});
+  }
+  meta["legs"] = legs;
+  meta["venue_code"] = scenario.venue_code;
+  meta["retry_after_ms"] = scenario.retry_after_ms;
+  meta["hang"] = std::string(venue::to_string(scenario.hang));
+  meta["duplicate"] = scenario.duplicate;
+  meta["reverse"] = scenario.reverse;
+  return meta;
+}
+
+}  // namespace
+
+std::expected<void, SessionError> feed_script_step(Session& session, venue::MockVenue& venue,
+                                                   const ScriptStep& step, std::int64_t& now) {
+  now += 1'000'000;
+  if (const auto* payload = std::get_if<core::KernelInputPayload>(&step.action)) {
+    return session.feed({now, *payload});
+  }
+  if (const auto* mark = std::get_if<MarkStep>(&step.action)) {
+    venue.set_mark(mark->symbol, mark->price);
+    core::VenueEvent event;
+    event.kind = core::KernelEventKind::kMarkPrice;
+    event.symbol = mark->symbol;
+    event.mark_price = mark->price;
+    return session.feed({now, event});
+  }
+  if (const auto* advance = std::get_if<AdvanceClock>(&step.action)) {
+    now += advance->ms * 1'000'000;
+    return session.feed({now, core::Tick{}});
+  }
+  if (const auto* reconcile = std::get_if<ReconcileSlot>(&step.action)) {
+    auto begun = session.feed({now, core::ReconcileBegin{reconcile->slot}});
+    if (!begun || reconcile->slot >= session.kernel().slot_count()) return begun;
+    return session.feed({now, venue.truth(session.kernel().slot(reconcile->slot))});
+  }
+  if (const auto* scenario = std::get_if<venue::MockScenario>(&step.action)) {
+    venue.queue_scenario(*scenario);
+    return session.note(codec::canonical(scenario_meta(*scenario, step.line)));
+  }
+  return {};  // an expectation: the caller checks it
+}
+
 }  // namespace dita::runtime

@@ -743,28 +743,7 @@ SessionCounts compare_on_script(const std::filesystem::path& script) {
   view = &session.kernel();
   std::int64_t now = 1'767'225'600'000'000'000;
   for (const runtime::ScriptStep& step : *steps) {
-    now += 1'000'000;
-    std::expected<void, runtime::SessionError> fed;
-    if (const auto* payload = std::get_if<core::KernelInputPayload>(&step.action)) {
-      fed = session.feed({now, *payload});
-    } else if (const auto* mark = std::get_if<runtime::MarkStep>(&step.action)) {
-      mock_venue->set_mark(mark->symbol, mark->price);
-      core::VenueEvent event;
-      event.kind = core::KernelEventKind::kMarkPrice;
-      event.symbol = mark->symbol;
-      event.mark_price = mark->price;
-      fed = session.feed({now, event});
-    } else if (const auto* advance = std::get_if<runtime::AdvanceClock>(&step.action)) {
-      now += advance->ms * 1'000'000;
-      fed = session.feed({now, core::Tick{}});
-    } else if (const auto* reconcile = std::get_if<runtime::ReconcileSlot>(&step.action)) {
-      fed = session.feed({now, core::ReconcileBegin{reconcile->slot}});
-      if (fed && reconcile->slot < session.kernel().slot_count()) {
-        fed = session.feed({now, mock_venue->truth(session.kernel().slot(reconcile->slot))});
-      }
-    } else if (const auto* scenario = std::get_if<venue::MockScenario>(&step.action)) {
-      mock_venue->queue_scenario(*scenario);
-    }
+    const auto fed = runtime::feed_script_step(session, *mock_venue, step, now);
     EXPECT_TRUE(fed.has_value()) << script << " line " << step.line;
   }
   return counts;

@@ -172,6 +172,15 @@ class FakeHttpServer {
   std::thread thread_;
 };
 
+// A pipeline for strategy `name` spooling under `spool` (its Hazelcast names follow the name).
+PipelineConfig pipeline_config(const std::string& name, const std::string& spool) {
+  PipelineConfig config;
+  config.projection.strategy = name;
+  config.projection.names = HazelcastNames::for_strategy(name);
+  config.spool_dir = spool;
+  return config;
+}
+
 clickhouse::WriterConfig writer_config(std::uint16_t port) {
   clickhouse::WriterConfig config;
   config.port = port;
@@ -246,11 +255,8 @@ TEST(PipelineBadServer, EveryRowArrivesDespiteFailuresAndPartialWrites) {
                  Behaviour::kCloseMidResponse, Behaviour::kStatus500, Behaviour::kStatus500});
   testing::TempDir spool("dita-pipe-bad");
   core::Kernel kernel = testing::session_kernel();
-  PipelineConfig config;
-  config.projection.strategy = "bad";
+  PipelineConfig config = pipeline_config("bad", spool.path());
   config.projection.mode = core::KernelMode::kDebug;
-  config.projection.names = HazelcastNames::for_strategy("bad");
-  config.spool_dir = spool.path();
   config.clickhouse.enabled = true;
   config.clickhouse.writer = writer_config(server.port());
   config.clickhouse.max_batch_rows = 50;
@@ -297,10 +303,7 @@ TEST(PipelineBadServer, HealthGoesDownWhileTheServerFailsAndRecordsKeepSpooling)
   }
   testing::TempDir spool("dita-pipe-down");
   core::Kernel kernel = testing::session_kernel();
-  PipelineConfig config;
-  config.projection.strategy = "down";
-  config.projection.names = HazelcastNames::for_strategy("down");
-  config.spool_dir = spool.path();
+  PipelineConfig config = pipeline_config("down", spool.path());
   config.clickhouse.enabled = true;
   config.clickhouse.writer = writer_config(closed_port);
   config.retry_initial = std::chrono::milliseconds(2);
@@ -368,11 +371,8 @@ std::map<std::uint64_t, std::string> spooled_by_input(const std::filesystem::pat
 TEST(PipelineReplica, SpoolsExactlyWhatADirectProjectionOfTheKernelGivesEvenThroughOverflow) {
   testing::TempDir spool("dita-pipe-replica");
   core::Kernel kernel = testing::session_kernel();
-  PipelineConfig config;
-  config.projection.strategy = "replica";
+  PipelineConfig config = pipeline_config("replica", spool.path());
   config.projection.mode = core::KernelMode::kDebug;
-  config.projection.names = HazelcastNames::for_strategy("replica");
-  config.spool_dir = spool.path();
   config.queue_capacity = 2;  // the kernel thread takes the overflow path most of the time
   const std::uint16_t nobody = closed_port();
   config.clickhouse.enabled = true;
@@ -417,10 +417,7 @@ TEST(PipelineReplica, AnInputProcessedButNotPublishedIsReportedAsADivergence) {
   FakeHttpServer server;
   testing::TempDir spool("dita-pipe-diverge");
   core::Kernel kernel = testing::session_kernel();
-  PipelineConfig config;
-  config.projection.strategy = "diverge";
-  config.projection.names = HazelcastNames::for_strategy("diverge");
-  config.spool_dir = spool.path();
+  PipelineConfig config = pipeline_config("diverge", spool.path());
   config.clickhouse.enabled = true;
   config.clickhouse.writer = writer_config(server.port());
   auto pipeline = SinkPipeline::create(config, kernel, 0);
@@ -449,10 +446,7 @@ TEST(PipelineLinger, FlushDeliversAtOnceInsteadOfWaitingForAFullerBatch) {
   FakeHttpServer server;
   testing::TempDir spool("dita-pipe-linger");
   core::Kernel kernel = testing::session_kernel();
-  PipelineConfig config;
-  config.projection.strategy = "linger";
-  config.projection.names = HazelcastNames::for_strategy("linger");
-  config.spool_dir = spool.path();
+  PipelineConfig config = pipeline_config("linger", spool.path());
   config.clickhouse.enabled = true;
   config.clickhouse.writer = writer_config(server.port());
   config.clickhouse.linger = std::chrono::minutes(10);
@@ -494,10 +488,7 @@ std::map<std::string, std::string> thread_cpus_by_name() {
 TEST(PipelineThreads, AreNamedAndPinnedToTheConfiguredCpus) {
   testing::TempDir spool("dita-pipe-pin");
   core::Kernel kernel = testing::session_kernel();
-  PipelineConfig config;
-  config.projection.strategy = "pin";
-  config.projection.names = HazelcastNames::for_strategy("pin");
-  config.spool_dir = spool.path();
+  PipelineConfig config = pipeline_config("pin", spool.path());
   config.clickhouse.enabled = true;
   config.clickhouse.writer = writer_config(closed_port());
   config.thread_cpus = {0};
@@ -519,10 +510,7 @@ TEST(PipelineThreads, AreNamedAndPinnedToTheConfiguredCpus) {
 TEST(PipelineThreads, ACpuTheProcessCannotUseRefusesTheStart) {
   testing::TempDir spool("dita-pipe-badcpu");
   core::Kernel kernel = testing::session_kernel();
-  PipelineConfig config;
-  config.projection.strategy = "badcpu";
-  config.projection.names = HazelcastNames::for_strategy("badcpu");
-  config.spool_dir = spool.path();
+  PipelineConfig config = pipeline_config("badcpu", spool.path());
   config.thread_cpus = {0, 1023};  // no test machine has 1024 CPUs
   auto unavailable = SinkPipeline::create(config, kernel, 0);
   ASSERT_FALSE(unavailable.has_value());

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "dita/core/contracts.hpp"
+#include "dita/runtime/session.hpp"
 #include "dita/venue/mock_venue.hpp"
 
 namespace dita::runtime {
@@ -67,5 +68,13 @@ struct ScriptStep {
 };
 
 std::expected<std::vector<ScriptStep>, ScriptError> parse_script(std::istream& in);
+
+// Feeds one step into `session`, whose venue is `venue`, as `dita run` does: kernel inputs,
+// marks (the venue's and the kernel's), clock advances (a Tick), reconcile passes (begin, then
+// the venue's truth) and mock scenarios (queued on the venue and journaled as a META note).
+// `now` moves 1 ms per step, plus an advance's own amount. Expectation steps only move `now`:
+// checking them is the caller's.
+std::expected<void, SessionError> feed_script_step(Session& session, venue::MockVenue& venue,
+                                                   const ScriptStep& step, std::int64_t& now);
 
 }  // namespace dita::runtime
