@@ -4,7 +4,8 @@
 //   sink_bench hazelcast HOST:PORT CLUSTER     map entries/s via putAll batches and single sets
 //   sink_bench latency CH_HOST:PORT HZ_HOST:PORT CLUSTER [KERNEL_CPU SINK_CPU]
 //        kernel-thread time per input (process + publish, and the serve loop's process +
-//        journal + publish) with sinks off / on / slow (hanging) / down
+//        journal + publish) with sinks off / on / slow (hanging) / down, and a DITA-free
+//        control (ctrl); SINK_BENCH_SCENARIO=TEXT runs only the scenarios whose title has TEXT
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,12 +16,14 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dita/codec/json_codec.hpp"
@@ -209,21 +212,64 @@ Percentiles percentiles(std::vector<std::int64_t> samples) {
   return {at(0.5), at(0.99), at(0.999), sum / static_cast<double>(samples.size())};
 }
 
-// Kernel-thread nanoseconds per input: process() alone (off) or process() + publish().
+// Kernel-thread nanoseconds per input, whole and by part (each part is timed by its own
+// steady_clock reads, ~17 ns each, so the parts add up to a little more than the whole).
+struct LoopSamples {
+  std::vector<std::int64_t> total;
+  std::vector<std::int64_t> process;        // Kernel::process
+  std::vector<std::int64_t> encode;         // encoding the input and outcome for the journal
+  std::vector<std::int64_t> journal_write;  // JournalWriter append x2 + commit (pwrite)
+  std::vector<std::int64_t> publish;        // SinkPipeline::publish
+};
+
+// Interrupts CPU `cpu` has taken so far, by /proc/interrupts row: TLB shootdowns, function
+// call and rescheduling IPIs, local timer. Tells whether other threads of this process reach
+// the kernel thread's CPU through interrupts. Empty when `cpu` < 0 (unpinned).
+std::map<std::string, std::uint64_t> cpu_interrupts(int cpu) {
+  std::map<std::string, std::uint64_t> counts;
+  if (cpu < 0) return counts;
+  std::FILE* file = std::fopen("/proc/interrupts", "r");
+  if (file == nullptr) return counts;
+  char line[4096];
+  while (std::fgets(line, sizeof(line), file) != nullptr) {
+    const std::string_view text(line);
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos) continue;
+    std::string name(text.substr(0, colon));
+    name.erase(0, name.find_first_not_of(' '));
+    if (name != "TLB" && name != "CAL" && name != "RES" && name != "LOC") continue;
+    const char* cursor = line + colon + 1;
+    for (int column = 0; column <= cpu; ++column) {
+      char* end = nullptr;
+      const unsigned long long value = std::strtoull(cursor, &end, 10);
+      if (end == cursor) break;
+      if (column == cpu) counts[name] = value;
+      cursor = end;
+    }
+  }
+  std::fclose(file);
+  return counts;
+}
+
+std::int64_t nanos_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
+}
+
+// Kernel-thread time per input: process() alone (off) or process() + publish().
 // `rate` > 0 paces the inputs (inputs per second, spinning between them) like a live feed;
 // 0 runs them back to back.
 // With `journal`, each input is also encoded and committed to the journal as `dita serve`
 // does before anything else sees it (runtime::Session), so the figure is the serve loop's
 // kernel-thread cost per input rather than the bare kernel's.
-// `publish_samples` gets the time of the publish() call alone.
 void run_latency(const std::vector<core::KernelInput>& inputs, sink::SinkPipeline* pipeline,
-                 double rate, journal::JournalWriter* journal, std::vector<std::int64_t>& samples,
-                 std::vector<std::int64_t>& publish_samples) {
+                 double rate, journal::JournalWriter* journal, LoopSamples& out) {
   const codec::CodecContext context{};
   core::Kernel kernel = sink::testing::session_kernel();
   core::KernelOutcome outcome;
   outcome.reserve(kernel.slot_count());
-  samples.reserve(samples.size() + inputs.size());
+  for (auto* samples : {&out.total, &out.process, &out.encode, &out.journal_write, &out.publish}) {
+    samples->reserve(samples->size() + inputs.size());
+  }
   const auto begin = Clock::now();
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     const auto& input = inputs[i];
@@ -235,19 +281,58 @@ void run_latency(const std::vector<core::KernelInput>& inputs, sink::SinkPipelin
     }
     const auto start = Clock::now();
     kernel.process(input, outcome);
+    const auto processed = Clock::now();
     if (journal != nullptr) {
-      (void)journal->append(journal::RecordType::kInput, codec::encode_input(input, context));
-      (void)journal->append(journal::RecordType::kOutput, codec::encode_outcome(outcome, context));
+      const std::string input_bytes = codec::encode_input(input, context);
+      const std::string outcome_bytes = codec::encode_outcome(outcome, context);
+      const auto encoded = Clock::now();
+      (void)journal->append(journal::RecordType::kInput, input_bytes);
+      (void)journal->append(journal::RecordType::kOutput, outcome_bytes);
       (void)journal->commit();
+      out.encode.push_back(nanos_between(processed, encoded));
+      out.journal_write.push_back(nanos_between(encoded, Clock::now()));
     }
     const auto before_publish = Clock::now();
     if (pipeline != nullptr) pipeline->publish(input, outcome);
     const auto end = Clock::now();
-    samples.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(end - start).count());
-    publish_samples.push_back(
-        std::chrono::duration_cast<std::chrono::nanoseconds>(end - before_publish).count());
+    out.total.push_back(nanos_between(start, end));
+    out.process.push_back(nanos_between(start, processed));
+    out.publish.push_back(nanos_between(before_publish, end));
   }
 }
+
+// The DITA-free control: a thread on the sinks' CPU that, like the spool thread, wakes up
+// now and then and does a kernel's worth of work (its own kernel, its own inputs), with no
+// pipeline at all. Whatever it costs the kernel thread is this machine's price for bursty
+// work on the other CPU, not something the pipeline hands to the kernel thread.
+class BurstyNeighbour {
+ public:
+  BurstyNeighbour(const std::vector<core::KernelInput>& inputs, int cpu)
+      : thread_([this, &inputs, cpu] {
+          if (cpu >= 0) {
+            cpu_set_t set;
+            CPU_ZERO(&set);
+            CPU_SET(static_cast<std::size_t>(cpu), &set);
+            (void)pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+          }
+          core::Kernel kernel = sink::testing::session_kernel();
+          core::KernelOutcome outcome;
+          for (std::size_t i = 0; !stop_.load(); ++i) {
+            kernel.process(inputs[i % inputs.size()], outcome);
+            std::this_thread::sleep_for(std::chrono::microseconds(500));
+          }
+        }) {}
+  ~BurstyNeighbour() {
+    stop_ = true;
+    thread_.join();
+  }
+  BurstyNeighbour(const BurstyNeighbour&) = delete;
+  BurstyNeighbour& operator=(const BurstyNeighbour&) = delete;
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
 
 // A loopback listener that never accepts: connections complete into its backlog and every
 // request waits for an answer that never comes. A sink that is up but hangs.
@@ -274,10 +359,14 @@ class BlackHole {
   std::uint16_t port_ = 0;
 };
 
-enum class SinkMode { kOff, kOn, kSlow, kDown };
-constexpr std::array kModes = {SinkMode::kOff, SinkMode::kOn, SinkMode::kSlow, SinkMode::kDown};
+// kControl: sinks off, plus a BurstyNeighbour on the sinks' CPU.
+enum class SinkMode { kOff, kOn, kSlow, kDown, kControl };
+constexpr std::array kModes = {SinkMode::kOff, SinkMode::kOn, SinkMode::kSlow, SinkMode::kDown,
+                               SinkMode::kControl};
 const char* mode_name(SinkMode mode) {
   switch (mode) {
+    case SinkMode::kControl:
+      return "ctrl";
     case SinkMode::kOff:
       return "off";
     case SinkMode::kOn:
@@ -346,14 +435,17 @@ int bench_latency(const std::string& ch, const std::string& hz, const std::strin
       {"serve loop (process + journal + publish), 2000 inputs/s, journal fsync always", &slow,
        2'000.0, "always", 3},
   };
+  // SINK_BENCH_SCENARIO=TEXT runs only the scenarios whose title contains TEXT.
+  const char* only = std::getenv("SINK_BENCH_SCENARIO");
   for (const Scenario& scenario : scenarios) {
+    if (only != nullptr && scenario.title.find(only) == std::string::npos) continue;
     std::printf(
         "kernel-thread time per input: %s; %zu inputs x %d runs per mode, modes "
         "interleaved; DEBUG rows\n",
         scenario.title.c_str(), scenario.inputs->size(), scenario.repeats);
-    std::map<SinkMode, std::vector<std::int64_t>> samples;
-    std::map<SinkMode, std::vector<std::int64_t>> publish_samples;
+    std::map<SinkMode, LoopSamples> samples;
     std::map<SinkMode, std::string> notes;
+    std::map<SinkMode, std::map<std::string, std::uint64_t>> interrupts;
     for (int repeat = 0; repeat < scenario.repeats; ++repeat) {
       for (const SinkMode mode : kModes) {
         char spool_template[] = "/tmp/dita-sink-latency-XXXXXX";
@@ -370,13 +462,20 @@ int bench_latency(const std::string& ch, const std::string& hz, const std::strin
           writer.emplace(std::move(*created));
         }
         std::unique_ptr<sink::SinkPipeline> pipeline;
-        if (mode != SinkMode::kOff) {
+        if (mode != SinkMode::kOff && mode != SinkMode::kControl) {
           auto created = make(mode, spool + "/spool");
           if (!created) return std::fprintf(stderr, "%s\n", created.error().c_str()), 1;
           pipeline = std::move(*created);
         }
+        std::optional<BurstyNeighbour> neighbour;
+        if (mode == SinkMode::kControl) neighbour.emplace(*scenario.inputs, sink_cpu);
+        const auto interrupts_before = cpu_interrupts(kernel_cpu);
         run_latency(*scenario.inputs, pipeline.get(), scenario.rate, writer ? &*writer : nullptr,
-                    samples[mode], publish_samples[mode]);
+                    samples[mode]);
+        for (const auto& [name, count] : cpu_interrupts(kernel_cpu)) {
+          interrupts[mode][name] += count - interrupts_before.at(name);
+        }
+        neighbour.reset();
         if (pipeline) {
           const bool flushed =
               pipeline->flush(std::chrono::seconds(mode == SinkMode::kOn ? 300 : 0));
@@ -391,15 +490,33 @@ int bench_latency(const std::string& ch, const std::string& hz, const std::strin
         (void)std::system(("rm -rf " + spool).c_str());
       }
     }
-    const double off_median = percentiles(samples[SinkMode::kOff]).p50;
+    const double off_median = percentiles(samples[SinkMode::kOff].total).p50;
+    const auto median = [](const std::vector<std::int64_t>& part) {
+      return part.empty() ? 0.0 : percentiles(part).p50;
+    };
     for (const SinkMode mode : kModes) {
-      const Percentiles p = percentiles(samples[mode]);
-      const Percentiles publish = percentiles(publish_samples[mode]);
+      const LoopSamples& loop = samples[mode];
+      const Percentiles p = percentiles(loop.total);
+      const Percentiles publish = percentiles(loop.publish);
       std::printf(
           "  sinks %-4s: median %8.0f ns (%+5.1f %%)  p99 %9.0f ns  p99.9 %9.0f ns  "
           "mean %8.0f ns | publish() alone: median %4.0f ns p99 %5.0f ns%s\n",
           mode_name(mode), p.p50, 100.0 * (p.p50 - off_median) / off_median, p.p99, p.p999, p.mean,
           publish.p50, publish.p99, notes[mode].c_str());
+      std::printf("              parts, median ns: process %.0f", median(loop.process));
+      if (scenario.fsync != nullptr) {
+        std::printf(" encode %.0f journal-write %.0f", median(loop.encode),
+                    median(loop.journal_write));
+      }
+      std::printf(" publish %.0f", publish.p50);
+      if (!interrupts[mode].empty()) {
+        std::printf(" | interrupts on CPU %d per 1000 inputs:", kernel_cpu);
+        const double inputs = static_cast<double>(loop.total.size());
+        for (const auto& [name, count] : interrupts[mode]) {
+          std::printf(" %s %.1f", name.c_str(), 1000.0 * static_cast<double>(count) / inputs);
+        }
+      }
+      std::printf("\n");
     }
     std::fflush(stdout);
   }

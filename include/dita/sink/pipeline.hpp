@@ -96,7 +96,7 @@ struct HazelcastSinkConfig {
 struct PipelineConfig {
   ProjectionConfig projection;
   std::filesystem::path spool_dir;     // spools live in <spool_dir>/clickhouse and /hazelcast
-  std::size_t queue_capacity = 65536;  // inputs the ring holds (~170 bytes each)
+  std::size_t queue_capacity = 65536;  // inputs the ring holds (192 bytes each)
   ClickHouseSinkConfig clickhouse;
   HazelcastSinkConfig hazelcast;
   std::chrono::milliseconds retry_initial{50};

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <future>
 #include <map>
 #include <optional>
 
@@ -12,7 +13,11 @@ namespace dita::sink {
 
 // One processed kernel input as the kernel thread hands it over: the input itself (the
 // replica recomputes everything else) and the outcome's shape to check the replica against.
-struct SinkPipeline::KernelRecord {
+//
+// Cache-line aligned: the spool thread reads a slot right after the kernel thread wrote it, so
+// a line shared with the next slot would have to come back to the kernel's core on the next
+// publish().
+struct alignas(64) SinkPipeline::KernelRecord {
   core::KernelInput input;
   std::uint64_t input_seq = 0;
   std::uint32_t transitions = 0;
@@ -174,10 +179,6 @@ std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
     self.hazelcast_ = std::move(*sink);
   }
   self.spooled_input_seq_ = self.skip_upto_;
-  self.replica_ = std::make_unique<core::Kernel>(kernel);
-  self.replica_outcome_.reserve(kernel.slot_count());
-  self.changed_.reserve(kernel.slot_count());
-  self.projector_ = std::make_unique<Projector>(self.config_.projection, kernel);
   // Constructed (so touched) now: the kernel thread never takes a page fault on it.
   self.ring_.resize(self.config_.queue_capacity);
   // The full Hazelcast state first, so a member that lost its data (or a fresh one) converges
@@ -189,10 +190,21 @@ std::expected<std::unique_ptr<SinkPipeline>, std::string> SinkPipeline::create(
   self.side_queue_.push_back(std::move(snapshot));
   self.side_enqueued_ = 1;
 
-  self.spool_thread_ = std::thread([&self] {
+  // The spool thread copies the kernel itself, and create() waits for it (the caller must not
+  // touch `kernel` meanwhile): the replica's memory then comes from that thread's malloc arena
+  // rather than interleaved with the kernel's own allocations, where the two threads would
+  // share cache lines at every boundary between their blocks.
+  std::promise<void> replica_ready;
+  self.spool_thread_ = std::thread([&self, &kernel, &replica_ready] {
     start_thread("dita-spool", self.config_.thread_cpus);
+    self.replica_ = std::make_unique<core::Kernel>(kernel);
+    self.replica_outcome_.reserve(kernel.slot_count());
+    self.changed_.reserve(kernel.slot_count());
+    self.projector_ = std::make_unique<Projector>(self.config_.projection, kernel);
+    replica_ready.set_value();
     self.spool_loop();
   });
+  replica_ready.get_future().wait();
   if (self.clickhouse_) {
     self.clickhouse_thread_ = std::thread([&self] {
       start_thread("dita-clickhouse", self.config_.thread_cpus);
@@ -248,6 +260,12 @@ void SinkPipeline::publish(const core::KernelInput& input, const core::KernelOut
   record.already_spooled = already_spooled;
   tail_.store(tail + 1, std::memory_order_release);
   if (!already_spooled) bump(published_);
+  // The next slot was last written a whole ring ago and is cold: fetch it for writing now,
+  // while the kernel thread waits for its next input, rather than inside the next publish().
+  const auto* next = reinterpret_cast<const char*>(&ring_[(tail + 1) % ring_.size()]);
+  for (std::size_t offset = 0; offset < sizeof(KernelRecord); offset += 64) {
+    __builtin_prefetch(next + offset, 1, 3);
+  }
 }
 
 void SinkPipeline::record_control_change(ControlChange change) {
