@@ -1,8 +1,9 @@
 // `dita serve` with its sinks on: a real ClickHouse and a real Hazelcast member started by
-// scripts/start-clickhouse / scripts/start-hazelcast in temp dirs on loopback. Trades made
-// with `dita intent` reach both; `dita status` shows each sink's health and spool depth; with
-// ClickHouse stopped mid-session the rows wait in the spool (DOWN/DEGRADED, depth > 0) and
-// arrive after its restart on the same data dir and port, each exactly once.
+// scripts/start-clickhouse (or start-chdb: DITA_TEST_CLICKHOUSE_KIND) / scripts/start-hazelcast
+// in temp dirs on loopback. Trades made with `dita intent` reach both; `dita status` shows each
+// sink's health and spool depth; with ClickHouse stopped mid-session the rows wait in the
+// spool (DOWN/DEGRADED, depth > 0) and arrive after its restart on the same data dir and port,
+// each exactly once.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -25,7 +26,8 @@ class SinkServeTest : public ::testing::Test {
  protected:
   void SetUp() override {
     servers_ = std::make_unique<harness::TempDir>("dita-serve-sinks");
-    clickhouse_ = std::make_unique<harness::ScriptedServer>("clickhouse", servers_->path() + "/ch");
+    clickhouse_ = std::make_unique<harness::ScriptedServer>(harness::clickhouse_kind(),
+                                                            servers_->path() + "/ch");
     hazelcast_ = std::make_unique<harness::ScriptedServer>(
         "hazelcast", servers_->path() + "/hz", std::string("DITA_HAZELCAST_CLUSTER=") + kCluster);
     ASSERT_TRUE(clickhouse_->start()) << clickhouse_->last_output();

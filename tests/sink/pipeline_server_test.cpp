@@ -39,23 +39,16 @@ std::vector<std::string> lines_of(const std::string& text) {
   return lines;
 }
 
-// DITA_TEST_CLICKHOUSE_KIND picks the ClickHouse: "clickhouse" (Debian's 18.16, the default)
-// or "chdb" (current ClickHouse through scripts/start-chdb); ctest runs both.
-std::string clickhouse_kind() {
-  const char* kind = std::getenv("DITA_TEST_CLICKHOUSE_KIND");
-  return kind != nullptr && *kind != '\0' ? kind : "clickhouse";
-}
-
 class PipelineServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = std::make_unique<testing::TempDir>("dita-pipe-servers");
     clickhouse_ =
-        std::make_unique<testing::ScriptedServer>(clickhouse_kind(), dir_->path() + "/ch");
+        std::make_unique<testing::ScriptedServer>(testing::clickhouse_kind(), dir_->path() + "/ch");
     hazelcast_ = std::make_unique<testing::ScriptedServer>(
         "hazelcast", dir_->path() + "/hz", "DITA_HAZELCAST_CLUSTER=" + std::string(kCluster));
     if (!clickhouse_->start()) {
-      setup_error_ = "start-" + clickhouse_kind() + ": " + clickhouse_->last_output();
+      setup_error_ = "start-" + testing::clickhouse_kind() + ": " + clickhouse_->last_output();
       return;
     }
     const auto schema =

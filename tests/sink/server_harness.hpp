@@ -80,6 +80,14 @@ class TempDir {
   std::string path_;
 };
 
+// DITA_TEST_CLICKHOUSE_KIND picks the ClickHouse a server test starts: "clickhouse" (Debian's
+// 18.16, the default) or "chdb" (current ClickHouse through scripts/start-chdb); ctest runs
+// the ClickHouse server tests once with each.
+inline std::string clickhouse_kind() {
+  const char* kind = std::getenv("DITA_TEST_CLICKHOUSE_KIND");
+  return kind != nullptr && *kind != '\0' ? kind : "clickhouse";
+}
+
 // One server started by scripts/start-<kind> in `dir`; stopped by stop() or the destructor.
 class ScriptedServer {
  public:
