@@ -21,7 +21,9 @@ extern "C" {
 #endif
 
 /* Version of the payloads below (the region header's layout_version is Zinc's own). */
-#define DITA_STATE_LAYOUT_VERSION 2u /* 2: sinks[] appended to the image */
+/* 2: sinks[] appended to the image; 3: a sink's last_error 88 -> 472 bytes (whole server
+ * messages, which ran past 88) */
+#define DITA_STATE_LAYOUT_VERSION 3u
 /* Every image carries room for this many slots (dita::core::Kernel::kMaxSlots); entries at or
  * past header.slot_count are zero. A fixed size keeps the region geometry independent of the
  * configured slot count, so a reader needs no configuration to open it. */
@@ -32,7 +34,7 @@ extern "C" {
 #define DITA_STATE_SINK_COUNT 2u
 #define DITA_STATE_SINK_CLICKHOUSE 0u
 #define DITA_STATE_SINK_HAZELCAST 1u
-#define DITA_STATE_SINK_ERROR_SIZE 88u
+#define DITA_STATE_SINK_ERROR_SIZE 472u
 
 /* dita::core::TradeStage */
 #define DITA_STAGE_IDLE 0u
@@ -147,7 +149,7 @@ typedef struct dita_state_sink {
   uint64_t failures;             /* 24 failed delivery attempts since start */
   uint64_t consecutive_failures; /* 32 */
   char last_error[DITA_STATE_SINK_ERROR_SIZE]; /* 40 truncated; empty once a delivery succeeded */
-} dita_state_sink;                             /* 128 */
+} dita_state_sink;                             /* 512 */
 
 /* The one blob of the state region: one generation covers header, account, every slot and
  * the sink health. */
@@ -156,7 +158,7 @@ typedef struct dita_state_image {
   dita_state_account account;                   /*    64 */
   dita_state_slot slots[DITA_STATE_MAX_SLOTS];  /*   128 */
   dita_state_sink sinks[DITA_STATE_SINK_COUNT]; /* 65664 (layout version 2) */
-} dita_state_image;                             /* 65664 + 2 * 128 = 65920 */
+} dita_state_image;                             /* 65664 + 2 * 512 = 66688 */
 
 /* One intent in the intent queue. The queue slot header carries the producer id and sequence
  * (exactly-once); the echo fields below let a producer bind the payload to them. */
@@ -199,12 +201,12 @@ DITA_STATE_CHECK(offsetof(dita_state_slot, client_order_id) == 152);
 DITA_STATE_CHECK(offsetof(dita_state_slot, reserved0) == 200);
 DITA_STATE_CHECK(offsetof(dita_state_image, account) == 64);
 DITA_STATE_CHECK(offsetof(dita_state_image, slots) == 128);
-DITA_STATE_CHECK(sizeof(dita_state_sink) == 128);
+DITA_STATE_CHECK(sizeof(dita_state_sink) == 512);
 DITA_STATE_CHECK(offsetof(dita_state_sink, spool_depth) == 8);
 DITA_STATE_CHECK(offsetof(dita_state_sink, delivered_records) == 16);
 DITA_STATE_CHECK(offsetof(dita_state_sink, last_error) == 40);
 DITA_STATE_CHECK(offsetof(dita_state_image, sinks) == 128 + 256 * 256);
-DITA_STATE_CHECK(sizeof(dita_state_image) == 128 + 256 * 256 + 2 * 128);
+DITA_STATE_CHECK(sizeof(dita_state_image) == 128 + 256 * 256 + 2 * 512);
 DITA_STATE_CHECK(sizeof(dita_intent_record) == 64);
 DITA_STATE_CHECK(offsetof(dita_intent_record, asset) == 8);
 DITA_STATE_CHECK(offsetof(dita_intent_record, size) == 32);
