@@ -71,8 +71,9 @@ ServeError region_error(std::string_view what, const zinc::ZincError& failure) {
     message += " (another `dita serve` runs this instance; stop it or choose another --instance)";
   } else if (failure.kind == zinc::ZincErrorKind::SizeMismatch) {
     message +=
-        " (the existing region was made with other sizes; once no server runs, remove it from "
-        "/dev/shm or use the same --slot-count/--intent-capacity/--max-producers)";
+        " (the existing region was made with other sizes, or by a DITA build with another "
+        "layout version; once no server runs, remove it from /dev/shm or use the same "
+        "--slot-count/--intent-capacity/--max-producers)";
   }
   return error(kind, std::move(message));
 }

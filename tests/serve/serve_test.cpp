@@ -24,6 +24,7 @@
 #include "dita/journal/journal.hpp"
 #include "dita/runtime/state_image.hpp"
 #include "dita/zinc/control.hpp"
+#include "dita/zinc/snapshot.hpp"
 #include "serve/serve_process.hpp"
 
 extern char** environ;
@@ -528,6 +529,24 @@ TEST(StateLayout, CAndCppSeeTheSamePayloadLayout) {
   EXPECT_EQ(dita_state_c_slots_offset(), offsetof(dita::runtime::StateImage, slots));
   static_assert(dita::runtime::intent_producer(dita::runtime::make_intent_id(17, 42)) == 17);
   static_assert(dita::runtime::intent_seq(dita::runtime::make_intent_id(17, 42)) == 42);
+}
+
+TEST_F(ServeTest, AStateRegionOfAnotherLayoutVersionIsRefusedByName) {
+  // What a build with state layout version 2 (a 65,920-byte image) leaves in /dev/shm.
+  struct LayoutVersion2Image {
+    unsigned char bytes[65920];
+  };
+  static_assert(sizeof(LayoutVersion2Image) != sizeof(dita::runtime::StateImage));
+  {
+    auto old = dita::zinc::SnapshotWriter<LayoutVersion2Image>::create(instance_);
+    ASSERT_TRUE(old.has_value()) << old.error().describe();
+  }  // closed: a new server may take the region over, if only it had the same sizes
+  const Result r = run_dita({"serve", "--instance", instance_, "--journal", journal_.string()});
+  EXPECT_EQ(r.code, 1) << describe(r);
+  EXPECT_NE(r.err.find("SIZE_MISMATCH"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("another layout version"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("remove it from /dev/shm"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(journal_)) << "refused before the journal is touched";
 }
 
 TEST_F(ServeTest, StatusOfAnInstanceThatWasNeverServedFails) {
