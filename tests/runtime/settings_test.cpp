@@ -5,16 +5,12 @@
 #include <fstream>
 #include <map>
 
+#include "runtime/env_lookup.hpp"
+
 namespace dita::runtime {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
-    const auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::env_of;
 
 std::filesystem::path write_toml(const std::string& text) {
   const auto path =

@@ -6,16 +6,12 @@
 
 #include <map>
 
+#include "runtime/env_lookup.hpp"
+
 namespace dita::runtime {
 namespace {
 
-EnvLookup env_of(std::map<std::string, std::string> values) {
-  return [values = std::move(values)](const std::string& name) -> std::optional<std::string> {
-    const auto it = values.find(name);
-    if (it == values.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::env_of;
 
 TEST(SinkSettings, DefaultsEnableNoSinkAndNameTheStrategyAfterTheInstance) {
   const auto settings = load_sink_settings(env_of({}), "alpha");
