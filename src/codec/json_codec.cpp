@@ -277,7 +277,7 @@ Decoded<core::KernelInput> input_from_json(const json& value, const CodecContext
     DITA_TRY(intent_id, unsigned_field(body, "intent_id", "intent", true,
                                        std::numeric_limits<std::uint64_t>::max()));
     intent.intent_id = intent_id;
-    DITA_TRY(slot, unsigned_field(body, "slot", "intent", true, 0xFFFFFFFEU));
+    DITA_TRY(slot, unsigned_field(body, "slot", "intent", true, 0xFFFFFFFFU));
     intent.slot = static_cast<std::uint32_t>(slot);
     const bool enter = intent.kind == core::KernelIntentKind::kEnter;
     DITA_TRY(asset, symbol_field(body, "asset", "intent", enter));
@@ -308,7 +308,7 @@ Decoded<core::KernelInput> input_from_json(const json& value, const CodecContext
       DITA_TRY(event_id, unsigned_field(body, "event_id", "event", true,
                                         std::numeric_limits<std::uint64_t>::max()));
       event.event_id = event_id;
-      DITA_TRY(slot, unsigned_field(body, "slot", "event", true, 0xFFFFFFFEU));
+      DITA_TRY(slot, unsigned_field(body, "slot", "event", true, 0xFFFFFFFFU));
       event.slot = static_cast<std::uint32_t>(slot);
       DITA_TRY(order, order_field(body, "order", "event", context));
       event.order = order;
@@ -342,11 +342,11 @@ Decoded<core::KernelInput> input_from_json(const json& value, const CodecContext
     DITA_TRY(capital, decimal_field(value, "capital", "", true, true));
     input.payload = core::SeedCapital{core::Money::from_units(capital)};
   } else if (kind == "RECONCILE_BEGIN") {
-    DITA_TRY(slot, unsigned_field(value, "slot", "", true, 0xFFFFFFFEU));
+    DITA_TRY(slot, unsigned_field(value, "slot", "", true, 0xFFFFFFFFU));
     input.payload = core::ReconcileBegin{static_cast<std::uint32_t>(slot)};
   } else if (kind == "RECONCILE_COMPLETE") {
     core::ReconcileComplete truth;
-    DITA_TRY(slot, unsigned_field(value, "slot", "", true, 0xFFFFFFFEU));
+    DITA_TRY(slot, unsigned_field(value, "slot", "", true, 0xFFFFFFFFU));
     truth.slot = static_cast<std::uint32_t>(slot);
     DITA_TRY(position, decimal_field(value, "venue_position", "", true, true));
     truth.venue_position = core::Quantity::from_units(position);

@@ -63,6 +63,24 @@ TEST(JsonCodec, EveryInputKindSurvivesARoundTripByteForByte) {
   }
 }
 
+TEST(JsonCodec, DecodesEverySlotNumberTheKernelCanBeGivenSoARefusedInputStillReplays) {
+  // The kernel refuses slot 0xFFFFFFFF with INVALID_SLOT and that refusal is journaled, so
+  // the decoder must take back every uint32 the encoder can write.
+  core::KernelInput input = enter_input();
+  std::get<core::KernelIntent>(input.payload).slot = 0xFFFFFFFFU;
+  core::VenueEvent ack;
+  ack.kind = core::KernelEventKind::kAck;
+  ack.event_id = 5;
+  ack.slot = 0xFFFFFFFFU;
+  for (const core::KernelInput& each : {input, core::KernelInput{1, ack},
+                                        core::KernelInput{2, core::ReconcileBegin{0xFFFFFFFFU}}}) {
+    const std::string encoded = encode_input(each, kContext);
+    const auto decoded = decode_input(encoded, kContext);
+    ASSERT_TRUE(decoded.has_value()) << encoded << ": " << decoded.error().message;
+    EXPECT_EQ(encode_input(*decoded, kContext), encoded);
+  }
+}
+
 TEST(JsonCodec, RejectsNonFiniteAndMalformedDecimalsNamingTheField) {
   for (const char* bad :
        {R"("NaN")", R"("inf")", R"("-inf")", R"("1.2.3")", R"("")", "true", R"("1e400")"}) {
