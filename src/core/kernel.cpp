@@ -790,24 +790,30 @@ void Kernel::on_mark(const VenueEvent& event, KernelOutcome& out) {
 }
 
 void Kernel::on_tick(std::int64_t now, KernelOutcome& out) {
-  for (TradeSlot& slot : slots_) {
-    if (fsm_cell(slot.stage, FsmInput::kTick).action == FsmAction::kCheckHungOrders) {
-      check_hung_orders(slot, now, out);
-    }
-  }
+  for (TradeSlot& slot : slots_) check_hung_orders(slot, now, out);
 }
 
-void Kernel::check_hung_orders(TradeSlot& slot, std::int64_t now, KernelOutcome& out) {
-  if (slot.working_order < 0) return;
-  VenueOrder& order = slot.orders[static_cast<std::size_t>(slot.working_order)];
-  const bool unacknowledged = order.status == OrderStatus::kPendingNew;
-  const bool cancel_unanswered = order.cancel_requested;
-  if (!unacknowledged && !cancel_unanswered) return;
+bool Kernel::hung_order_due(const TradeSlot& slot, std::int64_t now) const {
+  if (fsm_cell(slot.stage, FsmInput::kTick).action != FsmAction::kCheckHungOrders) return false;
+  if (slot.working_order < 0) return false;
+  const VenueOrder& order = slot.orders[static_cast<std::size_t>(slot.working_order)];
+  if (order.status != OrderStatus::kPendingNew && !order.cancel_requested) return false;
   const std::int64_t since =
       order.last_query_ts_ns != 0 ? order.last_query_ts_ns : order.sent_ts_ns;
   const std::int64_t deadline =
       order.last_query_ts_ns != 0 ? config_.query_interval_ns : config_.ack_timeout_ns;
-  if (now - since < deadline) return;
+  return now - since >= deadline;
+}
+
+bool Kernel::tick_due(std::int64_t now) const {
+  return std::any_of(slots_.begin(), slots_.end(),
+                     [&](const TradeSlot& slot) { return hung_order_due(slot, now); });
+}
+
+void Kernel::check_hung_orders(TradeSlot& slot, std::int64_t now, KernelOutcome& out) {
+  if (!hung_order_due(slot, now)) return;
+  VenueOrder& order = slot.orders[static_cast<std::size_t>(slot.working_order)];
+  const bool unacknowledged = order.status == OrderStatus::kPendingNew;
   order.last_query_ts_ns = now;
   diagnose(out, C::kOrderHung, default_severity(C::kOrderHung), slot.slot_id,
            unacknowledged ? "no acknowledgement before the deadline; querying the order"

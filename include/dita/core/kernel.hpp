@@ -44,6 +44,10 @@ class Kernel {
   std::uint32_t active_slot_limit() const { return active_slot_limit_; }
   std::uint64_t inputs_processed() const { return input_seq_; }
   const Instrument* find_instrument(const Symbol& symbol) const;
+  // True when a TICK at `now_ns` would act (query a hung order). A TICK that would not is
+  // pure noise, so the shell does not feed (or journal) it; replay stays exact because the
+  // kernel never saw it.
+  bool tick_due(std::int64_t now_ns) const;
 
  private:
   explicit Kernel(KernelConfig config);
@@ -78,6 +82,7 @@ class Kernel {
                         KernelOutcome& out);
   void fold_order_status(TradeSlot& slot, VenueOrder& order, const VenueEvent& event,
                          std::int64_t now, KernelOutcome& out);
+  bool hung_order_due(const TradeSlot& slot, std::int64_t now) const;
   void check_hung_orders(TradeSlot& slot, std::int64_t now, KernelOutcome& out);
   void end_working_order(TradeSlot& slot, VenueOrder& order, OrderStatus status, FsmInput trigger,
                          KernelOutcome& out);
