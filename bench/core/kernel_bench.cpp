@@ -5,6 +5,7 @@
 // times batches of inputs with steady_clock to report a per-input p50/p99, and counts calls
 // to the global operator new (replaced below) inside the timed loop.
 #include <benchmark/benchmark.h>
+#include <charconv>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +17,13 @@
 #include "dita/core/kernel.hpp"
 
 namespace {
+
+// A client intent id from a counter, without touching the heap.
+dita::core::ClientIntentId numbered_id(std::uint64_t n) {
+  char text[24];
+  const auto end = std::to_chars(text, text + sizeof(text), n).ptr;
+  return *dita::core::ClientIntentId::parse({text, static_cast<std::size_t>(end - text)});
+}
 
 std::uint64_t g_allocations = 0;  // the benchmark is single-threaded
 
@@ -178,14 +186,14 @@ void BM_TradeCycle(benchmark::State& state) {
   bool clean = true;
 
   const auto cycle = [&] {
-    enter_intent.intent_id = ++ids;
+    enter_intent.id = numbered_id(++ids);
     enter.ts_ns = ++now;
     kernel.process(enter, out);
     clean &= out.diagnostics.empty();
     const std::uint32_t trade = kernel.slot(0).trade_id;
     for (std::uint16_t leg = 0; leg < 2; ++leg) {
       if (leg == 1) {
-        exit_intent.intent_id = ++ids;
+        exit_intent.id = numbered_id(++ids);
         exit.ts_ns = ++now;
         kernel.process(exit, out);
         clean &= out.diagnostics.empty();
@@ -235,7 +243,7 @@ void BM_MarkPrice(benchmark::State& state) {
   for (std::uint32_t slot = 0; slot < 4; ++slot) {
     KernelInput enter =
         intent_input(KernelIntentKind::kEnter, slot, Quantity::from_units(100 * kBtcStep));
-    std::get<KernelIntent>(enter.payload).intent_id = ++ids;
+    std::get<KernelIntent>(enter.payload).id = numbered_id(++ids);
     kernel.process(enter, out);
     KernelInput fill = event_input(KernelEventKind::kFullFill, slot);
     auto& event = std::get<VenueEvent>(fill.payload);
@@ -274,7 +282,7 @@ void BM_DuplicateEvent(benchmark::State& state) {
   out.reserve(kernel.slot_count());
   KernelInput enter =
       intent_input(KernelIntentKind::kEnter, 0, Quantity::from_units(100 * kBtcStep));
-  std::get<KernelIntent>(enter.payload).intent_id = 1;
+  std::get<KernelIntent>(enter.payload).id = numbered_id(1);
   kernel.process(enter, out);
   KernelInput fill = event_input(KernelEventKind::kPartialFill, 0);
   auto& event = std::get<VenueEvent>(fill.payload);
@@ -312,7 +320,7 @@ void BM_PartialFill(benchmark::State& state) {
   auto& event = std::get<VenueEvent>(fill.payload);
   event.average_price = Price::from_integer(100);
   const auto start_trade = [&] {
-    std::get<KernelIntent>(enter.payload).intent_id = ++ids;
+    std::get<KernelIntent>(enter.payload).id = numbered_id(++ids);
     kernel.process(enter, out);
     event.order.trade = kernel.slot(0).trade_id;
     event.cumulative_filled = Quantity::zero();

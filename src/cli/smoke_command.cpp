@@ -233,7 +233,7 @@ int run_smoke(const SmokeOptions& options) {
 
   core::KernelIntent enter;
   enter.kind = core::KernelIntentKind::kEnter;
-  enter.intent_id = 1;
+  enter.id = *core::ClientIntentId::parse("smoke-enter");
   enter.slot = 0;
   enter.asset = *symbol;
   enter.side = core::Side::kLong;
@@ -250,7 +250,7 @@ int run_smoke(const SmokeOptions& options) {
 
   core::KernelIntent exit;
   exit.kind = core::KernelIntentKind::kExit;
-  exit.intent_id = 2;
+  exit.id = *core::ClientIntentId::parse("smoke-exit");
   exit.slot = 0;
   (void)session.feed({steady_ns(), exit});
   const bool closed = pump([&] { return slot().stage == core::TradeStage::kClosed; });

@@ -15,12 +15,6 @@ namespace {
 using core::to_string;
 using nlohmann::json;
 
-std::string order_id_text(const core::ClientOrderId& id, const CodecContext& context) {
-  core::ClientOrderIdText text{};
-  const std::size_t length = core::format_client_order_id(context.order_id_prefix, id, text);
-  return {text.data(), length};
-}
-
 std::string str(std::string_view view) {
   return std::string(view);
 }
@@ -106,6 +100,8 @@ Decoded<core::Symbol> symbol_field(const json& object, std::string_view key, std
     return fail(path, key, "is required");
   }
   if (!it->is_string()) return fail(path, key, "must be a string like \"BTC-USDT\"");
+  // "" is the empty symbol: the kernel refuses it by name, and that refusal must replay.
+  if (it->get_ref<const std::string&>().empty()) return core::Symbol{};
   const auto symbol = core::Symbol::parse(it->get<std::string>());
   if (!symbol) {
     return fail(path, key,
@@ -133,20 +129,6 @@ Decoded<core::ClientOrderId> order_field(const json& object, std::string_view ke
   auto var##_result = (expr);                                      \
   if (!var##_result) return std::unexpected(var##_result.error()); \
   auto var = *var##_result
-
-json detail_value(const core::DiagnosticDetail& detail) {
-  switch (detail.type) {
-    case core::DiagnosticDetail::Type::kInt:
-      return detail.value;
-    case core::DiagnosticDetail::Type::kDecimal:
-      return core::format_decimal(detail.value);
-    case core::DiagnosticDetail::Type::kBool:
-      return detail.value != 0;
-    case core::DiagnosticDetail::Type::kText:
-      return str(detail.text);
-  }
-  return nullptr;
-}
 
 }  // namespace
 
@@ -185,75 +167,122 @@ std::string canonical(const json& value) {
   return value.dump();
 }
 
-json to_json(const core::KernelInput& input, const CodecContext& context) {
-  json out;
-  out["ts_ns"] = input.ts_ns;
-  struct Visitor {
-    json& out;
-    const CodecContext& context;
-    void operator()(const core::KernelIntent& intent) const {
-      out["kind"] = "INTENT";
-      json body;
-      body["type"] = str(to_string(intent.kind));
-      body["intent_id"] = intent.intent_id;
-      body["slot"] = intent.slot;
-      if (intent.kind == core::KernelIntentKind::kEnter) {
-        body["asset"] = str(intent.asset.view());
-        body["side"] = str(to_string(intent.side));
-        body["leverage"] = intent.leverage;
-      }
-      if (intent.kind != core::KernelIntentKind::kCancel) {
-        body["size"] = core::to_string(intent.size);
-        body["price"] = core::to_string(intent.price);
-      }
-      out["intent"] = std::move(body);
-    }
-    void operator()(const core::VenueEvent& event) const {
-      out["kind"] = "VENUE_EVENT";
-      json body;
-      body["type"] = str(to_string(event.kind));
-      if (event.kind == core::KernelEventKind::kMarkPrice) {
-        body["symbol"] = str(event.symbol.view());
-        body["mark_price"] = core::to_string(event.mark_price);
-      } else {
-        body["event_id"] = event.event_id;
-        body["slot"] = event.slot;
-        body["order"] = order_id_text(event.order, context);
-        body["venue_order_id"] = event.venue_order_id;
-        body["cumulative_filled"] = core::to_string(event.cumulative_filled);
-        body["average_price"] = core::to_string(event.average_price);
-        body["cumulative_fee"] = core::to_string(event.cumulative_fee);
-        body["status"] = str(to_string(event.status));
-        body["command"] = str(to_string(event.command));
-        body["venue_code"] = event.venue_code;
-        body["retry_after_ms"] = event.retry_after_ms;
-      }
-      out["event"] = std::move(body);
-    }
-    void operator()(const core::Tick&) const { out["kind"] = "TICK"; }
-    void operator()(const core::SeedCapital& seed) const {
-      out["kind"] = "SEED_CAPITAL";
-      out["capital"] = core::to_string(seed.capital);
-    }
-    void operator()(const core::ReconcileBegin& begin) const {
-      out["kind"] = "RECONCILE_BEGIN";
-      out["slot"] = begin.slot;
-    }
-    void operator()(const core::ReconcileComplete& truth) const {
-      out["kind"] = "RECONCILE_COMPLETE";
-      out["slot"] = truth.slot;
-      out["venue_position"] = core::to_string(truth.venue_position);
-      out["venue_entry_price"] = core::to_string(truth.venue_entry_price);
-      out["working_order_open"] = truth.working_order_open;
-    }
-    void operator()(const core::SetActiveSlotLimit& change) const {
-      out["kind"] = "SET_ACTIVE_SLOT_LIMIT";
-      out["limit"] = change.limit;
-    }
-  };
-  std::visit(Visitor{out, context}, input.payload);
-  return out;
+namespace {
+
+template <class Token>
+Decoded<Token> token_field(const json& object, std::string_view key, std::string_view path,
+                           bool required, std::string_view what) {
+  const auto it = object.find(key);
+  if (it == object.end()) {
+    if (!required) return Token{};
+    return fail(path, key, "is required");
+  }
+  if (!it->is_string()) return fail(path, key, "must be a string");
+  const auto token = Token::parse(it->get<std::string>());
+  if (!token || (required && token->empty())) {
+    return fail(path, key, "'" + it->get<std::string>() + "' is not " + std::string(what));
+  }
+  return *token;
 }
+
+// A slot number or null (every slot / no slot).
+Decoded<std::uint32_t> slot_or_all_field(const json& object, std::string_view key,
+                                         std::string_view path) {
+  const auto it = object.find(key);
+  if (it != object.end() && it->is_null()) return core::kNoSlot;
+  auto slot = unsigned_field(object, key, path, true, 0xFFFFFFFFU);
+  if (!slot) return std::unexpected(slot.error());
+  return static_cast<std::uint32_t>(*slot);
+}
+
+Decoded<std::int32_t> int32_field(const json& object, std::string_view key, std::string_view path) {
+  auto value = signed_field(object, key, path, false);
+  if (!value) return std::unexpected(value.error());
+  if (*value < std::numeric_limits<std::int32_t>::min() ||
+      *value > std::numeric_limits<std::int32_t>::max()) {
+    return fail(path, key, "must fit in 32 bits");
+  }
+  return static_cast<std::int32_t>(*value);
+}
+
+constexpr std::uint64_t kAnyU64 = std::numeric_limits<std::uint64_t>::max();
+
+// The decoder takes back every value the encoder can write (every integer of the field's
+// type, negative decimals included): the kernel, not the codec, refuses what is out of its
+// domain, and that refusal is journaled, so it must replay.
+Decoded<core::KernelIntent> decode_intent(const json& body) {
+  core::KernelIntent intent;
+  DITA_TRY(type, enum_field<core::KernelIntentKind>(body, "type", "intent", std::nullopt));
+  intent.kind = type;
+  DITA_TRY(id, token_field<core::ClientIntentId>(body, "id", "intent", false,
+                                                 "a client intent id (1-40 of A-Za-z0-9._:-)"));
+  intent.id = id;
+  DITA_TRY(slot, unsigned_field(body, "slot", "intent", true, 0xFFFFFFFFU));
+  intent.slot = static_cast<std::uint32_t>(slot);
+  const bool enter = intent.kind == core::KernelIntentKind::kEnter;
+  DITA_TRY(asset, symbol_field(body, "asset", "intent", enter));
+  intent.asset = asset;
+  DITA_TRY(side, enum_field<core::Side>(body, "side", "intent",
+                                        enter ? std::nullopt : std::optional(core::Side::kLong)));
+  intent.side = side;
+  DITA_TRY(size, decimal_field(body, "size", "intent", enter, true));
+  intent.size = core::Quantity::from_units(size);
+  DITA_TRY(price, decimal_field(body, "price", "intent", false, true));
+  intent.price = core::Price::from_units(price);
+  DITA_TRY(leverage, unsigned_field(body, "leverage", "intent", false, 0xFFFF, 1));
+  intent.leverage = static_cast<std::uint16_t>(leverage);
+  DITA_TRY(deadline, signed_field(body, "deadline_ns", "intent", false));
+  intent.deadline_ns = deadline;
+  DITA_TRY(reason,
+           token_field<core::ReasonTag>(body, "reason", "intent", false,
+                                        "a reason tag (0-31 of A-Za-z0-9._:-/=+ and space)"));
+  intent.reason = reason;
+  return intent;
+}
+
+Decoded<core::VenueEvent> decode_event(const json& body, const CodecContext& context) {
+  core::VenueEvent event;
+  DITA_TRY(type, enum_field<core::KernelEventKind>(body, "type", "event", std::nullopt));
+  event.kind = type;
+  if (event.kind == core::KernelEventKind::kMarkPrice) {
+    DITA_TRY(symbol, symbol_field(body, "symbol", "event", false));
+    event.symbol = symbol;
+    DITA_TRY(mark, decimal_field(body, "mark_price", "event", true, true));
+    event.mark_price = core::Price::from_units(mark);
+    return event;
+  }
+  DITA_TRY(event_id, unsigned_field(body, "event_id", "event", true, kAnyU64));
+  event.event_id = event_id;
+  DITA_TRY(slot, unsigned_field(body, "slot", "event", true, 0xFFFFFFFFU));
+  event.slot = static_cast<std::uint32_t>(slot);
+  DITA_TRY(order, order_field(body, "order", "event", context));
+  event.order = order;
+  DITA_TRY(venue_order_id, signed_field(body, "venue_order_id", "event", false));
+  event.venue_order_id = venue_order_id;
+  DITA_TRY(filled, decimal_field(body, "cumulative_filled", "event", false, true));
+  event.cumulative_filled = core::Quantity::from_units(filled);
+  DITA_TRY(average, decimal_field(body, "average_price", "event", false, true));
+  event.average_price = core::Price::from_units(average);
+  DITA_TRY(fee, decimal_field(body, "cumulative_fee", "event", false, true));
+  event.cumulative_fee = core::Money::from_units(fee);
+  DITA_TRY(status, enum_field<core::OrderStatus>(body, "status", "event", core::OrderStatus::kNew));
+  event.status = status;
+  DITA_TRY(command, enum_field<core::KernelCommandType>(body, "command", "event",
+                                                        core::KernelCommandType::kPlaceOrder));
+  event.command = command;
+  DITA_TRY(code, int32_field(body, "venue_code", "event"));
+  event.venue_code = code;
+  DITA_TRY(retry, signed_field(body, "retry_after_ms", "event", false, -1));
+  event.retry_after_ms = retry;
+  DITA_TRY(scope, enum_field<core::RateLimitScope>(body, "rate_scope", "event",
+                                                   core::RateLimitScope::kVenue));
+  event.rate_scope = scope;
+  DITA_TRY(trade_id, signed_field(body, "trade_id", "event", false));
+  event.trade_id = trade_id;
+  return event;
+}
+
+}  // namespace
 
 Decoded<core::KernelInput> input_from_json(const json& value, const CodecContext& context) {
   if (!value.is_object()) return fail("", "", "a kernel input must be a JSON object");
@@ -264,77 +293,19 @@ Decoded<core::KernelInput> input_from_json(const json& value, const CodecContext
   if (kind_it == value.end() || !kind_it->is_string()) {
     return fail("", "kind",
                 "is required: INTENT, VENUE_EVENT, TICK, SEED_CAPITAL, RECONCILE_BEGIN, "
-                "RECONCILE_COMPLETE or SET_ACTIVE_SLOT_LIMIT");
+                "RECONCILE_POSITION, EXTERNAL_FILL, RECONCILE_COMPLETE, FUNDING, VENUE_HEALTH, "
+                "OPERATOR or SET_ACTIVE_SLOT_LIMIT");
   }
   const std::string kind = kind_it->get<std::string>();
   if (kind == "INTENT") {
     const auto body_it = value.find("intent");
     if (body_it == value.end() || !body_it->is_object()) return fail("", "intent", "is required");
-    const json& body = *body_it;
-    core::KernelIntent intent;
-    DITA_TRY(type, enum_field<core::KernelIntentKind>(body, "type", "intent", std::nullopt));
-    intent.kind = type;
-    DITA_TRY(intent_id, unsigned_field(body, "intent_id", "intent", true,
-                                       std::numeric_limits<std::uint64_t>::max()));
-    intent.intent_id = intent_id;
-    DITA_TRY(slot, unsigned_field(body, "slot", "intent", true, 0xFFFFFFFFU));
-    intent.slot = static_cast<std::uint32_t>(slot);
-    const bool enter = intent.kind == core::KernelIntentKind::kEnter;
-    DITA_TRY(asset, symbol_field(body, "asset", "intent", enter));
-    intent.asset = asset;
-    DITA_TRY(side, enum_field<core::Side>(body, "side", "intent",
-                                          enter ? std::nullopt : std::optional(core::Side::kLong)));
-    intent.side = side;
-    DITA_TRY(size, decimal_field(body, "size", "intent", enter, true));
-    intent.size = core::Quantity::from_units(size);
-    DITA_TRY(price, decimal_field(body, "price", "intent", false, true));
-    intent.price = core::Price::from_units(price);
-    DITA_TRY(leverage, unsigned_field(body, "leverage", "intent", false, 0xFFFF, 1));
-    intent.leverage = static_cast<std::uint16_t>(leverage);
+    DITA_TRY(intent, decode_intent(*body_it));
     input.payload = intent;
   } else if (kind == "VENUE_EVENT") {
     const auto body_it = value.find("event");
     if (body_it == value.end() || !body_it->is_object()) return fail("", "event", "is required");
-    const json& body = *body_it;
-    core::VenueEvent event;
-    DITA_TRY(type, enum_field<core::KernelEventKind>(body, "type", "event", std::nullopt));
-    event.kind = type;
-    if (event.kind == core::KernelEventKind::kMarkPrice) {
-      DITA_TRY(symbol, symbol_field(body, "symbol", "event", true));
-      event.symbol = symbol;
-      DITA_TRY(mark, decimal_field(body, "mark_price", "event", true, true));
-      event.mark_price = core::Price::from_units(mark);
-    } else {
-      DITA_TRY(event_id, unsigned_field(body, "event_id", "event", true,
-                                        std::numeric_limits<std::uint64_t>::max()));
-      event.event_id = event_id;
-      DITA_TRY(slot, unsigned_field(body, "slot", "event", true, 0xFFFFFFFFU));
-      event.slot = static_cast<std::uint32_t>(slot);
-      DITA_TRY(order, order_field(body, "order", "event", context));
-      event.order = order;
-      DITA_TRY(venue_order_id, signed_field(body, "venue_order_id", "event", false));
-      event.venue_order_id = venue_order_id;
-      DITA_TRY(filled, decimal_field(body, "cumulative_filled", "event", false, true));
-      event.cumulative_filled = core::Quantity::from_units(filled);
-      DITA_TRY(average, decimal_field(body, "average_price", "event", false, true));
-      event.average_price = core::Price::from_units(average);
-      DITA_TRY(fee, decimal_field(body, "cumulative_fee", "event", false, true));
-      event.cumulative_fee = core::Money::from_units(fee);
-      DITA_TRY(status,
-               enum_field<core::OrderStatus>(body, "status", "event", core::OrderStatus::kNew));
-      event.status = status;
-      DITA_TRY(command, enum_field<core::KernelCommandType>(body, "command", "event",
-                                                            core::KernelCommandType::kPlaceOrder));
-      event.command = command;
-      DITA_TRY(code, signed_field(body, "venue_code", "event", false));
-      if (code < std::numeric_limits<std::int32_t>::min() ||
-          code > std::numeric_limits<std::int32_t>::max()) {
-        return fail("event", "venue_code", "must fit in 32 bits");
-      }
-      event.venue_code = static_cast<std::int32_t>(code);
-      DITA_TRY(retry, signed_field(body, "retry_after_ms", "event", false, -1));
-      event.retry_after_ms = retry;
-    }
+    DITA_TRY(event, decode_event(*body_it, context));
     input.payload = event;
   } else if (kind == "TICK") {
     input.payload = core::Tick{};
@@ -342,19 +313,92 @@ Decoded<core::KernelInput> input_from_json(const json& value, const CodecContext
     DITA_TRY(capital, decimal_field(value, "capital", "", true, true));
     input.payload = core::SeedCapital{core::Money::from_units(capital)};
   } else if (kind == "RECONCILE_BEGIN") {
-    DITA_TRY(slot, unsigned_field(value, "slot", "", true, 0xFFFFFFFFU));
-    input.payload = core::ReconcileBegin{static_cast<std::uint32_t>(slot)};
+    core::ReconcileBegin begin;
+    DITA_TRY(run_id, unsigned_field(value, "run_id", "", true, kAnyU64));
+    begin.run_id = run_id;
+    DITA_TRY(slot, slot_or_all_field(value, "slot", ""));
+    begin.slot = slot;
+    DITA_TRY(reason, enum_field<core::ReconcileReason>(value, "reason", "", std::nullopt));
+    begin.reason = reason;
+    DITA_TRY(netting, bool_field(value, "netting", "", true));
+    begin.netting = netting;
+    input.payload = begin;
+  } else if (kind == "RECONCILE_POSITION") {
+    core::ReconcilePosition position;
+    DITA_TRY(run_id, unsigned_field(value, "run_id", "", true, kAnyU64));
+    position.run_id = run_id;
+    DITA_TRY(symbol, symbol_field(value, "symbol", "", false));
+    position.symbol = symbol;
+    DITA_TRY(side, enum_field<core::Side>(value, "side", "", std::nullopt));
+    position.side = side;
+    DITA_TRY(quantity, decimal_field(value, "quantity", "", true, true));
+    position.quantity = core::Quantity::from_units(quantity);
+    DITA_TRY(price, decimal_field(value, "entry_price", "", true, true));
+    position.entry_price = core::Price::from_units(price);
+    input.payload = position;
+  } else if (kind == "EXTERNAL_FILL") {
+    core::ExternalFill fill;
+    DITA_TRY(fact_id, unsigned_field(value, "fact_id", "", true, kAnyU64));
+    fill.fact_id = fact_id;
+    DITA_TRY(fill_kind, enum_field<core::ExternalFillKind>(value, "fill_kind", "", std::nullopt));
+    fill.kind = fill_kind;
+    DITA_TRY(symbol, symbol_field(value, "symbol", "", false));
+    fill.symbol = symbol;
+    DITA_TRY(side, enum_field<core::Side>(value, "position_side", "", std::nullopt));
+    fill.position_side = side;
+    DITA_TRY(quantity, decimal_field(value, "quantity", "", true, true));
+    fill.quantity = core::Quantity::from_units(quantity);
+    DITA_TRY(price, decimal_field(value, "price", "", true, true));
+    fill.price = core::Price::from_units(price);
+    DITA_TRY(fee, decimal_field(value, "fee", "", true, true));
+    fill.fee = core::Money::from_units(fee);
+    DITA_TRY(venue_order_id, signed_field(value, "venue_order_id", "", false));
+    fill.venue_order_id = venue_order_id;
+    input.payload = fill;
   } else if (kind == "RECONCILE_COMPLETE") {
-    core::ReconcileComplete truth;
-    DITA_TRY(slot, unsigned_field(value, "slot", "", true, 0xFFFFFFFFU));
-    truth.slot = static_cast<std::uint32_t>(slot);
-    DITA_TRY(position, decimal_field(value, "venue_position", "", true, true));
-    truth.venue_position = core::Quantity::from_units(position);
-    DITA_TRY(price, decimal_field(value, "venue_entry_price", "", false, true));
-    truth.venue_entry_price = core::Price::from_units(price);
-    DITA_TRY(open, bool_field(value, "working_order_open", "", false));
-    truth.working_order_open = open;
-    input.payload = truth;
+    core::ReconcileComplete complete;
+    DITA_TRY(run_id, unsigned_field(value, "run_id", "", true, kAnyU64));
+    complete.run_id = run_id;
+    const auto balance = value.find("balance");
+    if (balance != value.end() && !balance->is_null()) {
+      DITA_TRY(units, decimal_field(value, "balance", "", true, true));
+      complete.has_balance = true;
+      complete.balance = core::Money::from_units(units);
+    }
+    input.payload = complete;
+  } else if (kind == "FUNDING") {
+    core::FundingPayment payment;
+    DITA_TRY(funding_id, unsigned_field(value, "funding_id", "", true, kAnyU64));
+    payment.funding_id = funding_id;
+    DITA_TRY(symbol, symbol_field(value, "symbol", "", false));
+    payment.symbol = symbol;
+    DITA_TRY(amount, decimal_field(value, "amount", "", true, true));
+    payment.amount = core::Money::from_units(amount);
+    input.payload = payment;
+  } else if (kind == "VENUE_HEALTH") {
+    core::VenueHealth health;
+    DITA_TRY(banned, bool_field(value, "banned", "", false));
+    health.banned = banned;
+    DITA_TRY(until, signed_field(value, "until_ns", "", false));
+    health.until_ns = until;
+    DITA_TRY(code, int32_field(value, "venue_code", ""));
+    health.venue_code = code;
+    input.payload = health;
+  } else if (kind == "OPERATOR") {
+    core::OperatorCommand command;
+    DITA_TRY(action, enum_field<core::OperatorAction>(value, "action", "", std::nullopt));
+    command.action = action;
+    DITA_TRY(slot, slot_or_all_field(value, "slot", ""));
+    command.slot = slot;
+    DITA_TRY(symbol, symbol_field(value, "symbol", "", false));
+    command.symbol = symbol;
+    DITA_TRY(side, enum_field<core::Side>(value, "side", "", core::Side::kLong));
+    command.side = side;
+    DITA_TRY(quantity, decimal_field(value, "quantity", "", false, true));
+    command.quantity = core::Quantity::from_units(quantity);
+    DITA_TRY(price, decimal_field(value, "price", "", false, true));
+    command.price = core::Price::from_units(price);
+    input.payload = command;
   } else if (kind == "SET_ACTIVE_SLOT_LIMIT") {
     DITA_TRY(limit, unsigned_field(value, "limit", "", true, 0xFFFFFFFFU));
     input.payload = core::SetActiveSlotLimit{static_cast<std::uint32_t>(limit)};
@@ -362,122 +406,6 @@ Decoded<core::KernelInput> input_from_json(const json& value, const CodecContext
     return fail("", "kind", "'" + kind + "' is not a kernel input kind");
   }
   return input;
-}
-
-json to_json(const core::KernelTransition& transition) {
-  json out;
-  out["slot"] = transition.slot;
-  out["trade_id"] = transition.trade_id;
-  out["from"] = str(to_string(transition.from));
-  out["to"] = str(to_string(transition.to));
-  out["trigger"] = str(to_string(transition.trigger));
-  out["size_after"] = core::to_string(transition.size_after);
-  out["realized_pnl_after"] = core::to_string(transition.realized_pnl_after);
-  return out;
-}
-
-json to_json(const core::KernelDiagnostic& diagnostic) {
-  json out;
-  out["code"] = str(to_string(diagnostic.code));
-  out["severity"] = str(to_string(diagnostic.severity));
-  out["slot"] = diagnostic.slot == core::kNoSlot ? json(nullptr) : json(diagnostic.slot);
-  out["message"] = str(diagnostic.message);
-  json details = json::object();
-  for (std::size_t i = 0; i < diagnostic.detail_count; ++i) {
-    details[str(diagnostic.details[i].key)] = detail_value(diagnostic.details[i]);
-  }
-  out["details"] = std::move(details);
-  return out;
-}
-
-json to_json(const core::VenueCommand& command, const CodecContext& context) {
-  json out;
-  out["type"] = str(to_string(command.type));
-  out["slot"] = command.slot;
-  out["client_order_id"] = order_id_text(command.order, context);
-  out["venue_order_id"] = command.venue_order_id;
-  out["symbol"] = str(command.symbol.view());
-  out["side"] = str(to_string(command.side));
-  out["position_side"] = str(to_string(command.position_side));
-  out["order_type"] = str(to_string(command.order_type));
-  out["quantity"] = core::to_string(command.quantity);
-  out["price"] = core::to_string(command.price);
-  out["reduce_only"] = command.reduce_only;
-  out["leverage"] = command.leverage;
-  return out;
-}
-
-json to_json(const core::AccountSnapshot& account) {
-  json out;
-  out["capital"] = core::to_string(account.capital);
-  out["peak_capital"] = core::to_string(account.peak_capital);
-  out["drawdown"] = core::to_string(account.drawdown);
-  out["max_drawdown"] = core::to_string(account.max_drawdown);
-  out["realized_total"] = core::to_string(account.realized_total);
-  out["unrealized_total"] = core::to_string(account.unrealized_total);
-  out["trade_seq"] = account.trade_seq;
-  out["seeded"] = account.seeded;
-  return out;
-}
-
-json to_json(const core::KernelOutcome& outcome, const CodecContext& context) {
-  json out;
-  out["input_seq"] = outcome.input_seq;
-  json transitions = json::array();
-  for (const auto& transition : outcome.transitions) transitions.push_back(to_json(transition));
-  out["transitions"] = std::move(transitions);
-  json diagnostics = json::array();
-  for (const auto& diagnostic : outcome.diagnostics) diagnostics.push_back(to_json(diagnostic));
-  out["diagnostics"] = std::move(diagnostics);
-  json commands = json::array();
-  for (const auto& command : outcome.commands) commands.push_back(to_json(command, context));
-  out["commands"] = std::move(commands);
-  out["changed_slots"] = outcome.changed_slots;
-  if (outcome.account_changed) out["account"] = to_json(outcome.account);
-  return out;
-}
-
-json to_json(const core::TradeSlot& slot, const CodecContext& context) {
-  json out;
-  out["slot"] = slot.slot_id;
-  out["stage"] = str(to_string(slot.stage));
-  out["trade_id"] = slot.trade_id;
-  out["asset"] = str(slot.asset.view());
-  out["side"] = str(to_string(slot.side));
-  out["leverage"] = slot.leverage;
-  out["size"] = core::to_string(slot.size);
-  out["entry_filled"] = core::to_string(slot.entry_filled);
-  out["entry_price"] = core::to_string(slot.entry_price);
-  out["cost_basis"] = core::to_string(slot.cost_basis);
-  out["realized_pnl"] = core::to_string(slot.realized_pnl);
-  out["unrealized_pnl"] = core::to_string(slot.unrealized_pnl);
-  out["fees_paid"] = core::to_string(slot.fees_paid);
-  out["mark_price"] = core::to_string(slot.mark_price);
-  out["exit_legs_filled"] = slot.exit_legs_filled;
-  out["last_input_seq"] = slot.last_input_seq;
-  if (slot.stage == core::TradeStage::kStaleStateReconciling) {
-    out["stage_before_reconcile"] = str(to_string(slot.stage_before_reconcile));
-  }
-  json orders = json::array();
-  for (std::size_t i = 0; i < slot.order_count; ++i) {
-    const core::VenueOrder& order = slot.orders[i];
-    json item;
-    item["client_order_id"] = order_id_text(order.id, context);
-    item["venue_order_id"] = order.venue_order_id;
-    item["role"] = str(to_string(order.role));
-    item["side"] = str(to_string(order.side));
-    item["type"] = str(to_string(order.type));
-    item["status"] = str(to_string(order.status));
-    item["quantity"] = core::to_string(order.quantity);
-    item["price"] = core::to_string(order.limit_price);
-    item["filled"] = core::to_string(order.filled);
-    item["fee"] = core::to_string(order.fee);
-    item["cancel_requested"] = order.cancel_requested;
-    item["working"] = static_cast<std::int64_t>(i) == slot.working_order;
-    orders.push_back(std::move(item));
-  }
-  out["orders"] = std::move(orders);
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -789,9 +717,11 @@ void write_intent(Writer& writer, const core::KernelIntent& intent) {
   const bool priced = intent.kind != core::KernelIntentKind::kCancel;
   ObjectWriter object(writer);
   if (enter) object.text("asset", intent.asset.view());
-  object.integer("intent_id", intent.intent_id);
+  object.integer("deadline_ns", intent.deadline_ns);
+  object.text("id", intent.id.view());
   if (enter) object.integer("leverage", intent.leverage);
   if (priced) object.decimal("price", intent.price);
+  object.text("reason", intent.reason.view());
   if (enter) object.enumerator("side", intent.side);
   if (priced) object.decimal("size", intent.size);
   object.integer("slot", intent.slot);
@@ -812,14 +742,26 @@ void write_event(Writer& writer, const core::VenueEvent& event, const CodecConte
     object.decimal("cumulative_filled", event.cumulative_filled);
     object.integer("event_id", event.event_id);
     object.order_id("order", event.order, context);
+    object.enumerator("rate_scope", event.rate_scope);
     object.integer("retry_after_ms", event.retry_after_ms);
     object.integer("slot", event.slot);
     object.enumerator("status", event.status);
+    object.integer("trade_id", event.trade_id);
     object.enumerator("type", event.kind);
     object.integer("venue_code", event.venue_code);
     object.integer("venue_order_id", event.venue_order_id);
   }
   object.close();
+}
+
+// kNoSlot (every slot, or none) is written as null.
+template <std::size_t N>
+void put_slot_or_null(ObjectWriter& object, const char (&name)[N], std::uint32_t slot) {
+  if (slot == core::kNoSlot) {
+    put_null(object.key(name));
+  } else {
+    object.integer(name, slot);
+  }
 }
 
 void write_input(Writer& writer, const core::KernelInput& input, const CodecContext& context) {
@@ -849,16 +791,66 @@ void write_input(Writer& writer, const core::KernelInput& input, const CodecCont
     }
     void operator()(const core::ReconcileBegin& begin) const {
       object.text("kind", "RECONCILE_BEGIN");
-      object.integer("slot", begin.slot);
+      object.boolean("netting", begin.netting);
+      object.enumerator("reason", begin.reason);
+      object.integer("run_id", begin.run_id);
+      put_slot_or_null(object, "slot", begin.slot);
       object.integer("ts_ns", ts_ns);
     }
-    void operator()(const core::ReconcileComplete& truth) const {
-      object.text("kind", "RECONCILE_COMPLETE");
-      object.integer("slot", truth.slot);
+    void operator()(const core::ReconcilePosition& position) const {
+      object.decimal("entry_price", position.entry_price);
+      object.text("kind", "RECONCILE_POSITION");
+      object.decimal("quantity", position.quantity);
+      object.integer("run_id", position.run_id);
+      object.enumerator("side", position.side);
+      object.text("symbol", position.symbol.view());
       object.integer("ts_ns", ts_ns);
-      object.decimal("venue_entry_price", truth.venue_entry_price);
-      object.decimal("venue_position", truth.venue_position);
-      object.boolean("working_order_open", truth.working_order_open);
+    }
+    void operator()(const core::ExternalFill& fill) const {
+      object.integer("fact_id", fill.fact_id);
+      object.decimal("fee", fill.fee);
+      object.enumerator("fill_kind", fill.kind);
+      object.text("kind", "EXTERNAL_FILL");
+      object.enumerator("position_side", fill.position_side);
+      object.decimal("price", fill.price);
+      object.decimal("quantity", fill.quantity);
+      object.text("symbol", fill.symbol.view());
+      object.integer("ts_ns", ts_ns);
+      object.integer("venue_order_id", fill.venue_order_id);
+    }
+    void operator()(const core::ReconcileComplete& complete) const {
+      if (complete.has_balance) {
+        object.decimal("balance", complete.balance);
+      } else {
+        put_null(object.key("balance"));
+      }
+      object.text("kind", "RECONCILE_COMPLETE");
+      object.integer("run_id", complete.run_id);
+      object.integer("ts_ns", ts_ns);
+    }
+    void operator()(const core::FundingPayment& payment) const {
+      object.decimal("amount", payment.amount);
+      object.integer("funding_id", payment.funding_id);
+      object.text("kind", "FUNDING");
+      object.text("symbol", payment.symbol.view());
+      object.integer("ts_ns", ts_ns);
+    }
+    void operator()(const core::VenueHealth& health) const {
+      object.boolean("banned", health.banned);
+      object.text("kind", "VENUE_HEALTH");
+      object.integer("ts_ns", ts_ns);
+      object.integer("until_ns", health.until_ns);
+      object.integer("venue_code", health.venue_code);
+    }
+    void operator()(const core::OperatorCommand& command) const {
+      object.enumerator("action", command.action);
+      object.text("kind", "OPERATOR");
+      object.decimal("price", command.price);
+      object.decimal("quantity", command.quantity);
+      object.enumerator("side", command.side);
+      put_slot_or_null(object, "slot", command.slot);
+      object.text("symbol", command.symbol.view());
+      object.integer("ts_ns", ts_ns);
     }
     void operator()(const core::SetActiveSlotLimit& change) const {
       object.text("kind", "SET_ACTIVE_SLOT_LIMIT");
@@ -964,12 +956,45 @@ void write_account(Writer& writer, const core::AccountSnapshot& account) {
   ObjectWriter object(writer);
   object.decimal("capital", account.capital);
   object.decimal("drawdown", account.drawdown);
+  object.decimal("funding_total", account.funding_total);
   object.decimal("max_drawdown", account.max_drawdown);
   object.decimal("peak_capital", account.peak_capital);
   object.decimal("realized_total", account.realized_total);
   object.boolean("seeded", account.seeded);
   object.integer("trade_seq", account.trade_seq);
   object.decimal("unrealized_total", account.unrealized_total);
+  object.boolean("venue_banned", account.venue_banned);
+  object.integer("venue_banned_until_ns", account.venue_banned_until_ns);
+  object.close();
+}
+
+void write_fill(Writer& writer, const core::FillFact& fill, const CodecContext& context) {
+  ObjectWriter object(writer);
+  object.boolean("external", fill.external);
+  object.decimal("fee", fill.fee);
+  object.decimal("notional", fill.notional);
+  object.order_id("order", fill.order, context);
+  object.decimal("price", fill.price);
+  object.decimal("quantity", fill.quantity);
+  object.decimal("realized", fill.realized);
+  object.enumerator("role", fill.role);
+  object.decimal("size_after", fill.size_after);
+  object.integer("slot", fill.slot);
+  object.integer("trade_id", fill.trade_id);
+  object.integer("venue_order_id", fill.venue_order_id);
+  object.integer("venue_trade_id", fill.venue_trade_id);
+  object.close();
+}
+
+void write_settlement(Writer& writer, const core::SettlementFact& settlement) {
+  ObjectWriter object(writer);
+  object.decimal("amount", settlement.amount);
+  object.decimal("capital_after", settlement.capital_after);
+  object.enumerator("kind", settlement.kind);
+  put_slot_or_null(object, "slot", settlement.slot);
+  object.integer("source_id", settlement.source_id);
+  object.integer("trade_id", settlement.trade_id);
+  object.integer("trade_seq", settlement.trade_seq);
   object.close();
 }
 
@@ -997,7 +1022,11 @@ void write_outcome(Writer& writer, const core::KernelOutcome& outcome,
                 write_command(to, command, context);
               });
   write_array(object.key("diagnostics"), outcome.diagnostics, write_diagnostic);
+  write_array(
+      object.key("fills"), outcome.fills,
+      [&context](Writer& to, const core::FillFact& fill) { write_fill(to, fill, context); });
   object.integer("input_seq", outcome.input_seq);
+  write_array(object.key("settlements"), outcome.settlements, write_settlement);
   write_array(object.key("transitions"), outcome.transitions, write_transition);
   object.close();
 }
@@ -1007,6 +1036,7 @@ void write_order(Writer& writer, const core::VenueOrder& order, bool working,
   ObjectWriter object(writer);
   object.boolean("cancel_requested", order.cancel_requested);
   object.order_id("client_order_id", order.id, context);
+  object.boolean("external", order.external);
   object.decimal("fee", order.fee);
   object.decimal("filled", order.filled);
   object.decimal("price", order.limit_price);
@@ -1022,12 +1052,14 @@ void write_order(Writer& writer, const core::VenueOrder& order, bool working,
 
 void write_slot(Writer& writer, const core::TradeSlot& slot, const CodecContext& context) {
   ObjectWriter object(writer);
+  object.boolean("adopted", slot.adopted);
   object.text("asset", slot.asset.view());
   object.decimal("cost_basis", slot.cost_basis);
   object.decimal("entry_filled", slot.entry_filled);
   object.decimal("entry_price", slot.entry_price);
   object.integer("exit_legs_filled", slot.exit_legs_filled);
   object.decimal("fees_paid", slot.fees_paid);
+  object.decimal("funding_pnl", slot.funding_pnl);
   object.integer("last_input_seq", slot.last_input_seq);
   object.integer("leverage", slot.leverage);
   object.decimal("mark_price", slot.mark_price);
@@ -1041,6 +1073,9 @@ void write_slot(Writer& writer, const core::TradeSlot& slot, const CodecContext&
   }
   orders.put(']');
   object.decimal("realized_pnl", slot.realized_pnl);
+  object.boolean("reconcile_blocked", slot.reconcile_blocked);
+  object.integer("reconcile_run", slot.reconcile_run);
+  object.integer("reconcile_strikes", slot.reconcile_strikes);
   object.enumerator("side", slot.side);
   object.decimal("size", slot.size);
   object.integer("slot", slot.slot_id);
@@ -1072,9 +1107,10 @@ void append_with(std::string& out, Write&& write) {
 constexpr std::size_t kInputReserve = 384;
 
 std::size_t outcome_reserve(const core::KernelOutcome& outcome) {
-  return 96 + 192 * outcome.transitions.size() + 320 * outcome.diagnostics.size() +
-         352 * outcome.commands.size() + 12 * outcome.changed_slots.size() +
-         (outcome.account_changed ? 224 : 0);
+  return 128 + 192 * outcome.transitions.size() + 320 * outcome.diagnostics.size() +
+         352 * outcome.commands.size() + 352 * outcome.fills.size() +
+         192 * outcome.settlements.size() + 12 * outcome.changed_slots.size() +
+         (outcome.account_changed ? 320 : 0);
 }
 
 }  // namespace
@@ -1110,6 +1146,39 @@ void append_canonical(std::string& out, const core::VenueCommand& command,
   append_with(out, [&](Writer& writer) { write_command(writer, command, context); });
 }
 
+// The JSON values are the canonical bytes parsed back: there is one encoder.
+json to_json(const core::KernelInput& input, const CodecContext& context) {
+  return json::parse(encode_input(input, context));
+}
+json to_json(const core::KernelOutcome& outcome, const CodecContext& context) {
+  return json::parse(encode_outcome(outcome, context));
+}
+json to_json(const core::TradeSlot& slot, const CodecContext& context) {
+  std::string text;
+  append_canonical(text, slot, context);
+  return json::parse(text);
+}
+json to_json(const core::AccountSnapshot& account) {
+  std::string text;
+  append_canonical(text, account);
+  return json::parse(text);
+}
+json to_json(const core::KernelDiagnostic& diagnostic) {
+  std::string text;
+  append_canonical(text, diagnostic);
+  return json::parse(text);
+}
+json to_json(const core::KernelTransition& transition) {
+  std::string text;
+  append_canonical(text, transition);
+  return json::parse(text);
+}
+json to_json(const core::VenueCommand& command, const CodecContext& context) {
+  std::string text;
+  append_canonical(text, command, context);
+  return json::parse(text);
+}
+
 std::string encode_input(const core::KernelInput& input, const CodecContext& context) {
   std::string out;
   out.reserve(kInputReserve);
@@ -1138,6 +1207,9 @@ json config_to_json(const core::KernelConfig& config) {
   out["ack_timeout_ns"] = config.ack_timeout_ns;
   out["query_interval_ns"] = config.query_interval_ns;
   out["not_found_confirmations"] = config.not_found_confirmations;
+  out["not_found_grace_ns"] = config.not_found_grace_ns;
+  out["reconcile_strikes"] = config.reconcile_strikes;
+  out["intent_memory"] = config.intent_memory;
   json instruments = json::array();
   for (const auto& instrument : config.instruments) {
     json item;
@@ -1170,6 +1242,12 @@ Decoded<core::KernelConfig> config_from_json(const json& value, std::string& pre
   config.query_interval_ns = query;
   DITA_TRY(confirmations, unsigned_field(value, "not_found_confirmations", "config", true, 0xFFFF));
   config.not_found_confirmations = static_cast<std::uint16_t>(confirmations);
+  DITA_TRY(grace, signed_field(value, "not_found_grace_ns", "config", true));
+  config.not_found_grace_ns = grace;
+  DITA_TRY(strikes, unsigned_field(value, "reconcile_strikes", "config", true, 0xFF));
+  config.reconcile_strikes = static_cast<std::uint8_t>(strikes);
+  DITA_TRY(memory, unsigned_field(value, "intent_memory", "config", true, 0xFFFFFFFFU));
+  config.intent_memory = static_cast<std::uint32_t>(memory);
   const auto instruments = value.find("instruments");
   if (instruments == value.end() || !instruments->is_array()) {
     return fail("config", "instruments", "must be an array");

@@ -86,7 +86,7 @@ std::optional<ClientOrderId> parse_client_order_id(std::string_view prefix, std:
   std::uint64_t trade = 0;
   std::uint64_t leg = 0;
   std::uint64_t attempt = 0;
-  if (!read_number(text, 's', 0xFFFFFFFEU, slot) || !read_number(text, 't', 0xFFFFFFFFU, trade) ||
+  if (!read_number(text, 's', 0xFFFFFFFFU, slot) || !read_number(text, 't', 0xFFFFFFFFU, trade) ||
       !read_number(text, 'l', 0xFFFFU, leg) || !read_number(text, 'a', 0xFFFFU, attempt) ||
       !text.empty()) {
     return std::nullopt;
@@ -124,10 +124,13 @@ KernelDiagnostic& KernelDiagnostic::with_text(std::string_view key, std::string_
 }
 
 void KernelOutcome::reserve(std::size_t slot_count) {
-  // Worst cases: a TICK may query every slot; a MARK_PRICE may touch every slot.
-  transitions.reserve(slot_count + 4);
-  diagnostics.reserve(2 * slot_count + 8);
+  // Worst cases: a TICK may query every slot; a MARK_PRICE, a funding payment or a
+  // RECONCILE_COMPLETE over every slot may touch (and move) every slot.
+  transitions.reserve(2 * slot_count + 4);
+  diagnostics.reserve(3 * slot_count + 8);
   commands.reserve(slot_count + 4);
+  fills.reserve(slot_count + 4);
+  settlements.reserve(2 * slot_count + 4);
   changed_slots.reserve(slot_count + 4);
 }
 
@@ -136,6 +139,8 @@ void KernelOutcome::clear() {
   transitions.clear();
   diagnostics.clear();
   commands.clear();
+  fills.clear();
+  settlements.clear();
   changed_slots.clear();
   account_changed = false;
 }

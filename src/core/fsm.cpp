@@ -23,14 +23,27 @@ constexpr FsmCell kMarkCell =
     act(A::kUpdateMark, "update mark price and unrealized PnL; stage unchanged");
 constexpr FsmCell kBeginCell =
     act(A::kBeginReconcile, "-> STALE_STATE_RECONCILING (previous stage remembered)");
-constexpr FsmCell kNotReconcilingCell =
-    refuse(C::kReconcileNotActive, "RECONCILE_NOT_ACTIVE; unchanged");
 constexpr FsmCell kStatusCell =
     act(A::kFoldOrderStatus,
         "fold as ACK / fill / CANCEL_ACK / ORDER_REJECT by the reported status; NOT_FOUND counts "
         "as weak evidence until confirmed");
 constexpr FsmCell kBlocked = refuse(C::kStaleStateReconciling,
                                     "STALE_STATE_RECONCILING; unchanged until reconcile completes");
+constexpr FsmCell kNotReconcilingCell = refuse(
+    C::kReconcileNotActive,
+    "RECONCILE_NOT_ACTIVE without an open run; a run leaves slots that did not join it unchanged");
+constexpr FsmCell kFundingCell =
+    act(A::kApplyFunding, "funding share to the slot's funding PnL and to capital; unchanged");
+constexpr FsmCell kNotHolding =
+    act(A::kApplyExternalFill, "holds nothing: never attributed; unchanged");
+constexpr FsmCell kAdoptCell =
+    act(A::kAdoptPosition,
+        "ADOPT: new adopted trade -> POSITION_OPEN (POSITION_ADOPTED); FLATTEN: the same, then "
+        "PLACE_ORDER exit of everything -> EXIT_WORKING");
+constexpr FsmCell kBusyForAdopt =
+    refuse(C::kSlotBusy, "SLOT_BUSY (the slot has a trade; adopt into an idle slot); unchanged");
+constexpr FsmCell kNotReleasable =
+    refuse(C::kReconcileNotActive, "RECONCILE_NOT_ACTIVE (only a reconciling slot is released)");
 
 constexpr FsmTable kTable = {{
     // IDLE
@@ -55,6 +68,11 @@ constexpr FsmTable kTable = {{
         kBeginCell,
         kNotReconcilingCell,
         act(A::kNoOp, "nothing working; unchanged"),
+        kNotHolding,
+        kFundingCell,
+        kAdoptCell,
+        kAdoptCell,
+        kNotReleasable,
     }},
     // ENTRY_WORKING
     {{
@@ -77,6 +95,11 @@ constexpr FsmTable kTable = {{
         kBeginCell,
         kNotReconcilingCell,
         act(A::kCheckHungOrders, "unacknowledged past ack timeout: ORDER_HUNG + QUERY_ORDER"),
+        act(A::kApplyExternalFill, "reduces the partly filled position; the entry keeps working"),
+        kFundingCell,
+        kBusyForAdopt,
+        kBusyForAdopt,
+        kNotReleasable,
     }},
     // POSITION_OPEN
     {{
@@ -98,6 +121,12 @@ constexpr FsmTable kTable = {{
         kBeginCell,
         kNotReconcilingCell,
         act(A::kNoOp, "nothing working; unchanged"),
+        act(A::kApplyExternalFill,
+            "books an exit leg at the venue's price and fee; size 0 -> CLOSED (settle once)"),
+        kFundingCell,
+        kBusyForAdopt,
+        kBusyForAdopt,
+        kNotReleasable,
     }},
     // EXIT_WORKING
     {{
@@ -122,6 +151,12 @@ constexpr FsmTable kTable = {{
         kBeginCell,
         kNotReconcilingCell,
         act(A::kCheckHungOrders, "unacknowledged past ack timeout: ORDER_HUNG + QUERY_ORDER"),
+        act(A::kApplyExternalFill,
+            "books an exit leg; stays EXIT_WORKING until the working leg ends"),
+        kFundingCell,
+        kBusyForAdopt,
+        kBusyForAdopt,
+        kNotReleasable,
     }},
     // CLOSED
     {{
@@ -144,27 +179,43 @@ constexpr FsmTable kTable = {{
         kBeginCell,
         kNotReconcilingCell,
         act(A::kNoOp, "nothing working; unchanged"),
+        kNotHolding,
+        kFundingCell,
+        kAdoptCell,
+        kAdoptCell,
+        kNotReleasable,
     }},
     // STALE_STATE_RECONCILING
     {{
         kBlocked,
         kBlocked,
-        kBlocked,
-        kBlocked,
-        kBlocked,
-        kBlocked,
-        kBlocked,
-        kBlocked,
-        kBlocked,
-        kBlocked,
-        kBlocked,
+        act(A::kRequestCancel,
+            "CANCEL_ORDER for the working order (NO_ACTIVE_ORDER if none); stage unchanged"),
+        kAckCell,
+        act(A::kApplyFill, "apply to the order; the stage waits for RECONCILE_COMPLETE"),
+        act(A::kApplyFill, "apply to the order; the stage waits for RECONCILE_COMPLETE"),
+        act(A::kApplyCancelAck, "order cancelled; the stage waits for RECONCILE_COMPLETE"),
+        act(A::kApplyCancelReject, "CANCEL_REJECTED; QUERY_ORDER if the order is still open"),
+        act(A::kApplyOrderReject, "order rejected; the stage waits for RECONCILE_COMPLETE"),
+        act(A::kApplyRateLimit, "RATE_LIMITED (retryable); stage unchanged"),
+        act(A::kFoldOrderStatus,
+            "fold the venue's facts into the order; the stage waits for RECONCILE_COMPLETE"),
         kMarkCell,
-        refuse(C::kReconcileInProgress, "RECONCILE_IN_PROGRESS; unchanged"),
+        act(A::kBeginReconcile, "joins the new run (a newer run replaces an open one); unchanged"),
         act(A::kCompleteReconcile,
-            "adopt venue truth: -> ENTRY/EXIT_WORKING if the order is "
-            "still open, POSITION_OPEN if a position remains, CLOSED if "
-            "the trade had fills and is flat, else IDLE"),
+            "venue agrees: stage derived from the facts (order still open -> ENTRY/EXIT_WORKING, "
+            "position -> POSITION_OPEN, filled out -> CLOSED and settled, else IDLE); disagrees: "
+            "stays, RECONCILE_MISMATCH, then CRITICAL RECONCILE_UNEXPLAINED and blocked"),
         act(A::kNoOp, "unchanged"),
+        act(A::kApplyExternalFill,
+            "books an exit leg at the venue's price and fee; the stage waits for "
+            "RECONCILE_COMPLETE"),
+        kFundingCell,
+        refuse(C::kSlotBusy, "SLOT_BUSY (release the slot first); unchanged"),
+        refuse(C::kSlotBusy, "SLOT_BUSY (release the slot first); unchanged"),
+        act(A::kReleaseSlot,
+            "SLOT_RELEASED: local position written off, realized PnL settles -> CLOSED (IDLE "
+            "if nothing filled)"),
     }},
 }};
 
@@ -179,7 +230,7 @@ const FsmCell& fsm_cell(TradeStage stage, FsmInput input) {
 }
 
 std::string_view to_string(FsmAction action) {
-  static constexpr std::array<std::string_view, 16> kNames = {"DIAGNOSE",
+  static constexpr std::array<std::string_view, 20> kNames = {"DIAGNOSE",
                                                               "NO_OP",
                                                               "START_ENTRY",
                                                               "START_EXIT",
@@ -194,7 +245,11 @@ std::string_view to_string(FsmAction action) {
                                                               "UPDATE_MARK",
                                                               "BEGIN_RECONCILE",
                                                               "COMPLETE_RECONCILE",
-                                                              "CHECK_HUNG_ORDERS"};
+                                                              "CHECK_HUNG_ORDERS",
+                                                              "APPLY_EXTERNAL_FILL",
+                                                              "APPLY_FUNDING",
+                                                              "ADOPT_POSITION",
+                                                              "RELEASE_SLOT"};
   const auto index = static_cast<std::size_t>(action);
   return index < kNames.size() ? kNames[index] : "UNKNOWN";
 }

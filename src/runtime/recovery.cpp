@@ -149,9 +149,11 @@ std::expected<ScanResult, RecoveryError> scan(const std::filesystem::path& path,
       awaiting_offset = item.offset;
       awaiting_is_intent = false;
       if (const auto* intent = std::get_if<core::KernelIntent>(&input->payload)) {
-        awaiting_is_intent = true;
-        awaiting_producer = intent_producer(intent->intent_id);
-        awaiting_seq = intent_seq(intent->intent_id);
+        if (const auto queued = parse_queue_intent_id(intent->id)) {
+          awaiting_is_intent = true;
+          awaiting_producer = queued->producer_id;
+          awaiting_seq = queued->seq;
+        }
       }
       continue;
     }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dita/codec/json_codec.hpp"
+#include "dita/runtime/reconcile_plan.hpp"
 
 namespace dita::runtime {
 namespace {
@@ -41,7 +42,13 @@ std::expected<core::KernelInputPayload, ScriptError> intent_step(const json& ste
   std::string kind(type);
   for (char& c : kind) c = static_cast<char>(c - 'a' + 'A');
   body["type"] = kind;
-  if (!body.contains("intent_id")) body["intent_id"] = intent_id;
+  // Scripts name intents by "id" (text) or the older "intent_id" (a number); unnamed intents
+  // are numbered in line order.
+  if (const auto legacy = body.find("intent_id"); legacy != body.end()) {
+    if (!body.contains("id")) body["id"] = legacy->is_string() ? *legacy : json(legacy->dump());
+    body.erase("intent_id");
+  }
+  if (!body.contains("id")) body["id"] = std::to_string(intent_id);
   const json input = {{"ts_ns", 0}, {"kind", "INTENT"}, {"intent", body}};
   auto decoded = codec::input_from_json(input, codec::CodecContext{});
   if (!decoded) {
@@ -278,9 +285,15 @@ std::expected<void, SessionError> feed_script_step(Session& session, venue::Mock
     return session.feed({now, core::Tick{}});
   }
   if (const auto* reconcile = std::get_if<ReconcileSlot>(&step.action)) {
-    auto begun = session.feed({now, core::ReconcileBegin{reconcile->slot}});
-    if (!begun || reconcile->slot >= session.kernel().slot_count()) return begun;
-    return session.feed({now, venue.truth(session.kernel().slot(reconcile->slot))});
+    // One reconcile run with the mock's truth, journaled input by input; the run id is the
+    // step's line, so a script always mints the same ids.
+    auto truth = venue.fetch_truth(truth_request(session.kernel(), reconcile->slot, 0));
+    if (!truth) return std::unexpected(SessionError{"mock venue truth: " + truth.error().message});
+    for (const core::KernelInputPayload& input :
+         reconcile_inputs(step.line, reconcile->slot, core::ReconcileReason::kOperator, *truth)) {
+      if (auto fed = session.feed({now, input}); !fed) return fed;
+    }
+    return {};
   }
   if (const auto* scenario = std::get_if<venue::MockScenario>(&step.action)) {
     venue.queue_scenario(*scenario);

@@ -1,6 +1,7 @@
 #include "dita/runtime/state_image.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 namespace dita::runtime {
@@ -303,7 +304,7 @@ std::expected<core::KernelIntent, IntentRecordError> intent_from_record(
   }
   core::KernelIntent intent;
   intent.kind = static_cast<core::KernelIntentKind>(record.kind);
-  intent.intent_id = make_intent_id(producer_id, producer_seq);
+  intent.id = make_intent_id(producer_id, producer_seq);
   intent.slot = record.slot;
   intent.size = core::Quantity::from_units(record.size);
   intent.price = core::Price::from_units(record.price);
@@ -337,6 +338,31 @@ nlohmann::json to_json(const IntentRecord& record) {
   out["size"] = decimal(record.size);
   out["price"] = decimal(record.price);
   out["leverage"] = record.leverage;
+  return out;
+}
+
+core::ClientIntentId make_intent_id(std::uint32_t producer_id, std::uint64_t seq) {
+  const std::string text = "q" + std::to_string(producer_id) + "." + std::to_string(seq);
+  return *core::ClientIntentId::parse(text);  // at most 1 + 8 + 1 + 13 characters
+}
+
+std::optional<QueueIntent> parse_queue_intent_id(const core::ClientIntentId& id) {
+  const std::string_view text = id.view();
+  if (text.size() < 4 || text.front() != 'q') return std::nullopt;
+  const std::size_t dot = text.find('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  QueueIntent out;
+  const auto parse = [](std::string_view digits, std::uint64_t max, std::uint64_t& value) {
+    if (digits.empty() || (digits.size() > 1 && digits.front() == '0')) return false;
+    const auto result = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    return result.ec == std::errc{} && result.ptr == digits.data() + digits.size() && value <= max;
+  };
+  std::uint64_t producer = 0;
+  if (!parse(text.substr(1, dot - 1), kMaxIntentProducerId, producer) ||
+      !parse(text.substr(dot + 1), kMaxIntentSeq, out.seq) || out.seq == 0) {
+    return std::nullopt;
+  }
+  out.producer_id = static_cast<std::uint32_t>(producer);
   return out;
 }
 

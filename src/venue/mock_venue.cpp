@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <string>
 #include <utility>
 
 namespace dita::venue {
@@ -272,28 +274,60 @@ void MockVenue::query(const core::VenueCommand& command) {
   outbox_.push_back(event);
 }
 
-core::ReconcileComplete MockVenue::truth(const core::TradeSlot& slot) const {
-  core::ReconcileComplete truth;
-  truth.slot = slot.slot_id;
-  core::Quantity bought;
-  core::Quantity sold;
-  core::Money entry_value;
-  for (const auto& [key, order] : orders_) {
-    if (order.command.slot != slot.slot_id || order.command.order.trade != slot.trade_id) continue;
-    if (order.command.reduce_only) {
-      sold += order.executed;
-    } else {
-      bought += order.executed;
-      entry_value += order.executed_notional;
+std::expected<VenueTruth, TruthError> MockVenue::fetch_truth(const TruthRequest& request) {
+  VenueTruth truth;
+  truth.netting = true;  // the mock keeps one net position per symbol, like a one-way account
+  for (const OrderQuery& query : request.orders) {
+    core::VenueCommand asked;
+    asked.slot = query.id.slot;
+    asked.order = query.id;
+    asked.symbol = query.symbol;
+    const auto it = orders_.find(key_of(query.id));
+    const bool known = it != orders_.end() && it->second.on_book;
+    Order unknown;
+    unknown.command = asked;
+    core::VenueEvent event =
+        event_for(known ? it->second : unknown, core::KernelEventKind::kOrderStatus);
+    event.command = core::KernelCommandType::kQueryOrder;
+    if (!known) {
+      event.status = core::OrderStatus::kNotFound;
+      event.venue_order_id = 0;
     }
-    if (order.on_book && is_open(order.status) && slot.working_order >= 0 &&
-        slot.orders[static_cast<std::size_t>(slot.working_order)].id == order.command.order) {
-      truth.working_order_open = true;
+    truth.orders.push_back(event);
+  }
+  // Net position per symbol: opening fills minus closing fills, signed by position side.
+  struct Net {
+    std::int64_t units = 0;
+    core::Quantity opened_long;
+    core::Money opened_long_value;
+    core::Quantity opened_short;
+    core::Money opened_short_value;
+  };
+  std::map<std::string, Net> nets;
+  for (const auto& [key, order] : orders_) {
+    if (!order.executed.is_positive()) continue;
+    Net& net = nets[std::string(order.command.symbol.view())];
+    const bool long_side = order.command.position_side == core::Side::kLong;
+    const std::int64_t sign = (long_side != order.command.reduce_only) ? 1 : -1;
+    net.units += sign * order.executed.units();
+    if (!order.command.reduce_only) {
+      (long_side ? net.opened_long : net.opened_short) += order.executed;
+      (long_side ? net.opened_long_value : net.opened_short_value) += order.executed_notional;
     }
   }
-  truth.venue_position = bought > sold ? bought - sold : core::Quantity::zero();
-  if (truth.venue_position.is_positive())
-    truth.venue_entry_price = core::average_price(entry_value, bought);
+  for (const auto& [symbol, net] : nets) {
+    if (net.units == 0) continue;
+    core::ReconcilePosition position;
+    position.symbol = *core::Symbol::parse(symbol);
+    position.side = net.units > 0 ? core::Side::kLong : core::Side::kShort;
+    position.quantity = core::Quantity::from_units(net.units > 0 ? net.units : -net.units);
+    const bool long_side = net.units > 0;
+    const core::Quantity opened = long_side ? net.opened_long : net.opened_short;
+    const core::Money value = long_side ? net.opened_long_value : net.opened_short_value;
+    position.entry_price =
+        opened.is_positive() ? core::average_price(value, opened) : core::Price::from_units(1);
+    truth.positions.push_back(position);
+  }
   return truth;
 }
 

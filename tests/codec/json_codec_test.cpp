@@ -12,7 +12,9 @@ const CodecContext kContext{};
 core::KernelInput enter_input() {
   core::KernelIntent intent;
   intent.kind = core::KernelIntentKind::kEnter;
-  intent.intent_id = 7;
+  intent.id = *core::ClientIntentId::parse("s1-7");
+  intent.deadline_ns = 999;
+  intent.reason = *core::ReasonTag::parse("breakout");
   intent.slot = 1;
   intent.asset = *core::Symbol::parse("BTC-USDT");
   intent.side = core::Side::kShort;
@@ -25,8 +27,9 @@ core::KernelInput enter_input() {
 TEST(JsonCodec, EncodesAnIntentCanonicallyWithSortedKeysAndDecimalStrings) {
   EXPECT_EQ(
       encode_input(enter_input(), kContext),
-      R"({"intent":{"asset":"BTC-USDT","intent_id":7,"leverage":5,"price":"60000",)"
-      R"("side":"SHORT","size":"0.01","slot":1,"type":"ENTER"},"kind":"INTENT","ts_ns":123})");
+      R"({"intent":{"asset":"BTC-USDT","deadline_ns":999,"id":"s1-7","leverage":5,"price":"60000",)"
+      R"("reason":"breakout","side":"SHORT","size":"0.01","slot":1,"type":"ENTER"},"kind":"INTENT",)"
+      R"("ts_ns":123})");
 }
 
 TEST(JsonCodec, EveryInputKindSurvivesARoundTripByteForByte) {
@@ -50,9 +53,23 @@ TEST(JsonCodec, EveryInputKindSurvivesARoundTripByteForByte) {
       {2, mark},
       {3, core::Tick{}},
       {4, core::SeedCapital{core::Money::from_units(1'000'000'000'000)}},
-      {5, core::ReconcileBegin{2}},
+      {5, core::ReconcileBegin{2, core::kAllSlots, core::ReconcileReason::kStart, true}},
+      {5, core::ReconcileBegin{3, 1, core::ReconcileReason::kReconnect, false}},
+      {6, core::ReconcilePosition{2, *core::Symbol::parse("ETH-USDT"), core::Side::kShort,
+                                  core::Quantity::from_units(5), core::Price::from_units(9)}},
+      {6, core::ExternalFill{77, core::ExternalFillKind::kAdl, *core::Symbol::parse("BTC-USDT"),
+                             core::Side::kLong, core::Quantity::from_units(5),
+                             core::Price::from_units(9), core::Money::from_units(-3), 123}},
+      {6, core::ReconcileComplete{2, true, core::Money::from_units(123'456)}},
+      {6, core::ReconcileComplete{2, false, {}}},
+      {6, core::FundingPayment{8, *core::Symbol::parse("BTC-USDT"), core::Money::from_units(-44)}},
+      {6, core::VenueHealth{true, 1'000, 418}},
+      {6, core::OperatorCommand{core::OperatorAction::kAdopt, 2, *core::Symbol::parse("BTC-USDT"),
+                                core::Side::kShort, core::Quantity::from_units(5),
+                                core::Price::from_units(9)}},
       {6,
-       core::ReconcileComplete{2, core::Quantity::from_units(5), core::Price::from_units(9), true}},
+       core::OperatorCommand{
+           core::OperatorAction::kRelease, core::kNoSlot, {}, core::Side::kLong, {}, {}}},
       {7, core::SetActiveSlotLimit{3}},
   };
   for (const auto& input : inputs) {

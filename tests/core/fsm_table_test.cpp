@@ -147,12 +147,26 @@ const KernelOutcome& feed_input(Harness& h, I input, const ClientOrderId& rel,
       return h.mark("BTC-USDT", "120");
     case I::kReconcileBegin:
       return h.reconcile_begin(0);
-    case I::kReconcileComplete: {
-      const TradeSlot& s = h.slot();
-      return h.feed(ReconcileComplete{0, s.size, s.entry_price, s.working_order >= 0});
-    }
+    case I::kReconcileComplete:
+      // The open run (if any) hears the venue agree with the kernel.
+      h.agreeing_positions();
+      return h.reconcile_complete();
     case I::kTick:
       return h.tick(kAckTimeout + kMs);
+    case I::kExternalFill: {
+      // A liquidation of whatever the slot holds (0.01 when it holds nothing).
+      const TradeSlot& s = h.slot();
+      const std::string size = s.size.is_positive() ? format_decimal(s.size.units()) : "0.01";
+      return h.external_fill("BTC-USDT", Side::kLong, size, "90", "0.01");
+    }
+    case I::kFunding:
+      return h.funding("BTC-USDT", "-0.05");
+    case I::kAdopt:
+      return h.operator_command(OperatorAction::kAdopt, 0, "BTC-USDT", Side::kLong, "0.03", "95");
+    case I::kFlatten:
+      return h.operator_command(OperatorAction::kFlatten, 0, "BTC-USDT", Side::kLong, "0.03", "95");
+    case I::kRelease:
+      return h.operator_command(OperatorAction::kRelease, 0);
   }
   return h.out;
 }
@@ -233,6 +247,37 @@ Check rate_limit_is_retryable() {
   };
 }
 
+Check capital_moved_by(std::string_view amount) {
+  return [expected = usd(amount)](const Harness& h, const KernelOutcome& out) {
+    // Conservation (unseeded harness): capital is what settled plus what funding moved.
+    EXPECT_EQ(h.account().funding_total, expected);
+    EXPECT_EQ(h.account().capital, h.account().realized_total + h.account().funding_total);
+    EXPECT_TRUE(out.account_changed);
+  };
+}
+Check funding_charged(std::string_view amount) {
+  return checks_all({capital_moved_by(amount),
+                     [expected = usd(amount)](const Harness& h, const KernelOutcome& out) {
+                       EXPECT_EQ(h.slot().funding_pnl, expected);
+                       ASSERT_EQ(out.settlements.size(), 1U);
+                       EXPECT_EQ(out.settlements[0].kind, SettlementKind::kFunding);
+                       EXPECT_EQ(out.settlements[0].slot, 0U);
+                     }});
+}
+Check adopted(std::uint32_t trade_id) {
+  return [trade_id](const Harness& h, const KernelOutcome& out) {
+    EXPECT_TRUE(h.slot().adopted);
+    EXPECT_EQ(h.slot().trade_id, trade_id);
+    EXPECT_EQ(h.slot().size, qty("0.03"));
+    EXPECT_EQ(h.slot().entry_price, px("95"));
+    ASSERT_EQ(out.fills.size(), 1U);
+    EXPECT_TRUE(out.fills[0].external);
+  };
+}
+Check flattened(std::uint32_t trade_id) {
+  return checks_all({adopted(trade_id), placed(exit_order(0, trade_id, 1, 0), true)});
+}
+
 const ClientOrderId kNextEntry = entry_order(0, 2);
 
 std::vector<CellCase> all_cells() {
@@ -241,6 +286,22 @@ std::vector<CellCase> all_cells() {
   };
   const auto blocked = [&](I input) {
     return refused(S::kStaleStateReconciling, input, C::kStaleStateReconciling);
+  };
+  // A liquidation of a symbol the slot does not hold is reported, never attributed.
+  const auto not_holding = [&](S stage) {
+    return CellCase{stage, I::kExternalFill, stage, {C::kExternalFill}, {}, Keeps::kNothing};
+  };
+  const auto unattributed_funding = [&](S stage) {
+    return CellCase{stage,
+                    I::kFunding,
+                    stage,
+                    {C::kFundingUnattributed},
+                    {},
+                    Keeps::kFree,
+                    capital_moved_by("-0.05")};
+  };
+  const auto not_releasable = [&](S stage) {
+    return refused(stage, I::kRelease, C::kReconcileNotActive);
   };
   return {
       // ---- IDLE (entry acknowledged then cancelled, nothing filled) ----
@@ -295,6 +356,17 @@ std::vector<CellCase> all_cells() {
        remembers(S::kIdle)},
       refused(S::kIdle, I::kReconcileComplete, C::kReconcileNotActive),
       {S::kIdle, I::kTick, S::kIdle, {}, {}, Keeps::kNothing},
+      not_holding(S::kIdle),
+      unattributed_funding(S::kIdle),
+      {S::kIdle, I::kAdopt, S::kPositionOpen, {C::kPositionAdopted}, {}, Keeps::kFree, adopted(2)},
+      {S::kIdle,
+       I::kFlatten,
+       S::kExitWorking,
+       {C::kPositionAdopted},
+       {Cmd::kPlaceOrder},
+       Keeps::kFree,
+       flattened(2)},
+      not_releasable(S::kIdle),
 
       // ---- ENTRY_WORKING (market entry 0.02, unacknowledged) ----
       refused(S::kEntryWorking, I::kEnter, C::kSlotBusy),
@@ -360,6 +432,11 @@ std::vector<CellCase> all_cells() {
        {C::kOrderHung},
        {Cmd::kQueryOrder},
        Keeps::kFree},
+      not_holding(S::kEntryWorking),
+      unattributed_funding(S::kEntryWorking),
+      refused(S::kEntryWorking, I::kAdopt, C::kSlotBusy),
+      refused(S::kEntryWorking, I::kFlatten, C::kSlotBusy),
+      not_releasable(S::kEntryWorking),
 
       // ---- POSITION_OPEN (0.02 @ 100; exit leg 1 attempt 0 cancelled unfilled) ----
       refused(S::kPositionOpen, I::kEnter, C::kSlotBusy),
@@ -427,6 +504,29 @@ std::vector<CellCase> all_cells() {
        remembers(S::kPositionOpen)},
       refused(S::kPositionOpen, I::kReconcileComplete, C::kReconcileNotActive),
       {S::kPositionOpen, I::kTick, S::kPositionOpen, {}, {}, Keeps::kNothing},
+      // Liquidated at 90 with a 0.01 fee: the 0.02 @ 100 trade closes at its real price.
+      {S::kPositionOpen,
+       I::kExternalFill,
+       S::kClosed,
+       {C::kExternalFill},
+       {},
+       Keeps::kFree,
+       checks_all({size_is("0"), realized_is("-0.21"), settled_once("-0.21"),
+                   [](const Harness&, const KernelOutcome& out) {
+                     ASSERT_EQ(out.fills.size(), 1U);
+                     EXPECT_TRUE(out.fills[0].external);
+                     EXPECT_EQ(out.fills[0].price, px("90"));
+                   }})},
+      {S::kPositionOpen,
+       I::kFunding,
+       S::kPositionOpen,
+       {},
+       {},
+       Keeps::kFree,
+       funding_charged("-0.05")},
+      refused(S::kPositionOpen, I::kAdopt, C::kSlotBusy),
+      refused(S::kPositionOpen, I::kFlatten, C::kSlotBusy),
+      not_releasable(S::kPositionOpen),
 
       // ---- EXIT_WORKING (0.02 @ 100; market exit of everything, unacknowledged) ----
       refused(S::kExitWorking, I::kEnter, C::kSlotBusy),
@@ -498,6 +598,24 @@ std::vector<CellCase> all_cells() {
        {C::kOrderHung},
        {Cmd::kQueryOrder},
        Keeps::kFree},
+      // The position is gone, but the working exit leg has not ended yet.
+      {S::kExitWorking,
+       I::kExternalFill,
+       S::kExitWorking,
+       {C::kExternalFill},
+       {},
+       Keeps::kFree,
+       checks_all({size_is("0"), realized_is("-0.21")})},
+      {S::kExitWorking,
+       I::kFunding,
+       S::kExitWorking,
+       {},
+       {},
+       Keeps::kFree,
+       funding_charged("-0.05")},
+      refused(S::kExitWorking, I::kAdopt, C::kSlotBusy),
+      refused(S::kExitWorking, I::kFlatten, C::kSlotBusy),
+      not_releasable(S::kExitWorking),
 
       // ---- CLOSED (entry finished short at 0.01 of 0.02, exit sold 0.01) ----
       {S::kClosed,
@@ -549,19 +667,97 @@ std::vector<CellCase> all_cells() {
        remembers(S::kClosed)},
       refused(S::kClosed, I::kReconcileComplete, C::kReconcileNotActive),
       {S::kClosed, I::kTick, S::kClosed, {}, {}, Keeps::kNothing},
+      not_holding(S::kClosed),
+      unattributed_funding(S::kClosed),
+      {S::kClosed,
+       I::kAdopt,
+       S::kPositionOpen,
+       {C::kPositionAdopted},
+       {},
+       Keeps::kFree,
+       adopted(2)},
+      {S::kClosed,
+       I::kFlatten,
+       S::kExitWorking,
+       {C::kPositionAdopted},
+       {Cmd::kPlaceOrder},
+       Keeps::kFree,
+       flattened(2)},
+      not_releasable(S::kClosed),
 
       // ---- STALE_STATE_RECONCILING (unacknowledged entry, reconcile begun) ----
+      // Intents that start something wait; venue news is folded into the order and the
+      // stage is derived at RECONCILE_COMPLETE.
       blocked(I::kEnter),
       blocked(I::kExit),
-      blocked(I::kCancel),
-      blocked(I::kAck),
-      blocked(I::kPartialFill),
-      blocked(I::kFullFill),
-      blocked(I::kCancelAck),
-      blocked(I::kCancelReject),
-      blocked(I::kOrderReject),
-      blocked(I::kRateLimited),
-      blocked(I::kOrderStatus),
+      {S::kStaleStateReconciling,
+       I::kCancel,
+       S::kStaleStateReconciling,
+       {},
+       {Cmd::kCancelOrder},
+       Keeps::kFree},
+      {S::kStaleStateReconciling,
+       I::kAck,
+       S::kStaleStateReconciling,
+       {},
+       {},
+       Keeps::kFree,
+       [](const Harness& h, const KernelOutcome&) {
+         EXPECT_EQ(h.slot().orders[0].status, OrderStatus::kNew);
+       }},
+      {S::kStaleStateReconciling,
+       I::kPartialFill,
+       S::kStaleStateReconciling,
+       {},
+       {},
+       Keeps::kFree,
+       size_is("0.01")},
+      {S::kStaleStateReconciling,
+       I::kFullFill,
+       S::kStaleStateReconciling,
+       {},
+       {},
+       Keeps::kFree,
+       checks_all({size_is("0.02"),
+                   [](const Harness& h, const KernelOutcome&) {
+                     EXPECT_EQ(h.slot().orders[0].status, OrderStatus::kFilled);
+                     EXPECT_EQ(h.slot().working_order, -1);
+                   }})},
+      {S::kStaleStateReconciling,
+       I::kCancelAck,
+       S::kStaleStateReconciling,
+       {},
+       {},
+       Keeps::kFree,
+       [](const Harness& h, const KernelOutcome&) {
+         EXPECT_EQ(h.slot().orders[0].status, OrderStatus::kCanceled);
+       }},
+      {S::kStaleStateReconciling,
+       I::kCancelReject,
+       S::kStaleStateReconciling,
+       {C::kCancelRejected},
+       {Cmd::kQueryOrder},
+       Keeps::kFree},
+      {S::kStaleStateReconciling,
+       I::kOrderReject,
+       S::kStaleStateReconciling,
+       {C::kVenueRejected},
+       {},
+       Keeps::kFree},
+      {S::kStaleStateReconciling,
+       I::kRateLimited,
+       S::kStaleStateReconciling,
+       {C::kRateLimited},
+       {},
+       Keeps::kFree,
+       rate_limit_is_retryable()},
+      {S::kStaleStateReconciling,
+       I::kOrderStatus,
+       S::kStaleStateReconciling,
+       {},
+       {},
+       Keeps::kFree,
+       size_is("0.02")},
       {S::kStaleStateReconciling,
        I::kMarkPrice,
        S::kStaleStateReconciling,
@@ -569,11 +765,31 @@ std::vector<CellCase> all_cells() {
        {},
        Keeps::kFree,
        mark_is_120("0")},
-      refused(S::kStaleStateReconciling, I::kReconcileBegin, C::kReconcileInProgress),
+      // A newer run replaces the open one.
+      {S::kStaleStateReconciling,
+       I::kReconcileBegin,
+       S::kStaleStateReconciling,
+       {C::kReconcileInProgress},
+       {},
+       Keeps::kFree},
       // The venue still has the order open: back to the stage before reconcile.
       {S::kStaleStateReconciling, I::kReconcileComplete, S::kEntryWorking, {}, {}, Keeps::kFree},
       // Past the ack timeout, yet no hung-order query while reconciling.
       {S::kStaleStateReconciling, I::kTick, S::kStaleStateReconciling, {}, {}, Keeps::kNothing},
+      not_holding(S::kStaleStateReconciling),
+      unattributed_funding(S::kStaleStateReconciling),
+      refused(S::kStaleStateReconciling, I::kAdopt, C::kSlotBusy),
+      refused(S::kStaleStateReconciling, I::kFlatten, C::kSlotBusy),
+      {S::kStaleStateReconciling,
+       I::kRelease,
+       S::kIdle,
+       {C::kSlotReleased},
+       {},
+       Keeps::kFree,
+       [](const Harness& h, const KernelOutcome&) {
+         EXPECT_EQ(h.slot().orders[0].status, OrderStatus::kCanceled);
+         EXPECT_FALSE(h.slot().reconcile_blocked);
+       }},
   };
 }
 
@@ -647,7 +863,7 @@ TEST(FsmTable, HasNoCellWithAnActionOutOfRange) {
   for (std::size_t s = 0; s < kStageCount; ++s) {
     for (std::size_t i = 0; i < kFsmInputCount; ++i) {
       const FsmCell& cell = fsm_table()[s][i];
-      EXPECT_LE(static_cast<int>(cell.action), static_cast<int>(FsmAction::kCheckHungOrders));
+      EXPECT_LE(static_cast<int>(cell.action), static_cast<int>(FsmAction::kReleaseSlot));
       EXPECT_NE(to_string(cell.action), "UNKNOWN");
       EXPECT_FALSE(cell.outcome.empty()) << s << "," << i;
     }

@@ -16,6 +16,7 @@
 
 #include "core/kernel_test_support.hpp"
 #include "dita/codec/json_codec.hpp"
+#include "dita/codec/state_codec.hpp"
 #include "dita/core/kernel.hpp"
 
 namespace dita::core {
@@ -41,6 +42,12 @@ enum StepKind : int {
   kReconcileCompleteStep,
   kReplayStep,
   kSeedStep,
+  kRepeatIntentStep,
+  kReconcilePositionStep,
+  kExternalFillStep,
+  kFundingStep,
+  kOperatorStep,
+  kVenueHealthStep,
   kStepKinds,
 };
 
@@ -79,6 +86,12 @@ rc::Gen<Step> step_gen() {
       {2, kReconcileCompleteStep},
       {3, kReplayStep},
       {1, kSeedStep},
+      {2, kRepeatIntentStep},
+      {2, kReconcilePositionStep},
+      {1, kExternalFillStep},
+      {1, kFundingStep},
+      {1, kOperatorStep},
+      {1, kVenueHealthStep},
   });
   return rc::gen::construct<Step>(kind, rc::gen::inRange(0, 4), rc::gen::inRange(0, 16),
                                   rc::gen::inRange(0, 16));
@@ -107,7 +120,7 @@ class Interpreter {
     const auto intent = [&](KernelIntentKind kind) {
       KernelIntent i;
       i.kind = kind;
-      i.intent_id = next_intent_id_++;
+      i.id = *ClientIntentId::parse("p" + std::to_string(next_intent_id_++));
       i.slot = slot_id;
       return i;
     };
@@ -205,22 +218,80 @@ class Interpreter {
         input.ts_ns = now_;
         break;
       case kReconcileBeginStep:
-        input.payload = ReconcileBegin{slot_id};
+        run_id_ += 1;
+        input.payload = ReconcileBegin{run_id_, step.b % 4 == 0 ? kAllSlots : slot_id,
+                                       ReconcileReason::kOperator, true};
         break;
-      case kReconcileCompleteStep: {
-        // Venue truth never holds more than the slot: the shell cannot invent coins.
-        const Quantity position = step.a % 3 == 0 ? Quantity::zero()
-                                  : step.a % 3 == 1
+      case kReconcilePositionStep: {
+        // The venue's net position for the slot's symbol: the kernel's own, half of it, or
+        // none (truth that agrees, and truth that does not).
+        std::int64_t net = 0;
+        for (const TradeSlot& each : kernel.slots()) {
+          if (each.asset == slot.asset) {
+            net += each.side == Side::kLong ? each.size.units() : -each.size.units();
+          }
+        }
+        if (step.a % 3 == 1) net /= 2;
+        if (step.a % 3 == 2 || net == 0 || slot.asset.empty()) {
+          input.payload = ReconcileComplete{run_id_, step.b % 2 == 0, Money::from_integer(10'000)};
+          break;
+        }
+        const Price price =
+            slot.entry_price.is_positive() ? slot.entry_price : Price::from_integer(100);
+        input.payload = ReconcilePosition{run_id_, slot.asset, net > 0 ? Side::kLong : Side::kShort,
+                                          Quantity::from_units(net > 0 ? net : -net), price};
+        break;
+      }
+      case kReconcileCompleteStep:
+        input.payload = ReconcileComplete{run_id_, false, {}};
+        break;
+      case kExternalFillStep: {
+        // A liquidation of the slot's holding, or of part of it (ambiguous when shared).
+        if (!slot.size.is_positive()) break;
+        const Quantity quantity = step.a % 2 == 0
                                       ? slot.size
                                       : snap_to_step(Quantity::from_units(slot.size.units() / 2),
                                                      Quantity::from_units(10'000));
-        const Price price =
-            position.is_positive()
-                ? (slot.entry_price.is_positive() ? slot.entry_price : Price::from_integer(100))
-                : Price::zero();
-        input.payload = ReconcileComplete{slot_id, position, price, step.b % 2 == 0};
+        if (!quantity.is_positive()) break;
+        input.payload = ExternalFill{next_fact_id_++,
+                                     ExternalFillKind::kLiquidation,
+                                     slot.asset,
+                                     slot.side,
+                                     quantity,
+                                     Price::from_integer(80 + step.b),
+                                     Money::from_units(step.a * 1000),
+                                     1};
         break;
       }
+      case kFundingStep:
+        input.payload =
+            FundingPayment{next_fact_id_++, sym(step.b % 3 == 0 ? "ETH-USDT" : "BTC-USDT"),
+                           Money::from_units((step.a - 8) * 100'000)};
+        break;
+      case kOperatorStep: {
+        OperatorCommand command;
+        command.action = step.a % 3 == 0   ? OperatorAction::kRelease
+                         : step.a % 3 == 1 ? OperatorAction::kAdopt
+                                           : OperatorAction::kFlatten;
+        command.slot = slot_id;
+        command.symbol = sym(step.b % 3 == 0 ? "ETH-USDT" : "BTC-USDT");
+        command.side = step.b % 2 == 0 ? Side::kLong : Side::kShort;
+        command.quantity = Quantity::from_units((step.b % 4 + 1) * 1'000'000);
+        command.price = Price::from_integer(90 + step.b);
+        input.payload = command;
+        break;
+      }
+      case kVenueHealthStep:
+        input.payload = VenueHealth{step.a % 2 == 0, step.b % 2 == 0 ? 0 : now_ + 5 * kMs, 418};
+        break;
+      case kRepeatIntentStep:
+        if (!sent_intents_.empty()) {
+          KernelIntent again =
+              sent_intents_[static_cast<std::size_t>(step.a * 16 + step.b) % sent_intents_.size()];
+          if (step.b % 4 == 0) again.size = again.size + Quantity::from_units(1'000'000);
+          input.payload = again;
+        }
+        break;
       case kReplayStep:
         if (!fed_events_.empty()) {
           input.payload =
@@ -237,7 +308,10 @@ class Interpreter {
   }
 
   // Orders the kernel asked the venue to place, learned from its commands.
-  void observe(const KernelOutcome& out) {
+  void observe(const KernelInput& input, const KernelOutcome& out) {
+    if (const auto* intent = std::get_if<KernelIntent>(&input.payload)) {
+      sent_intents_.push_back(*intent);
+    }
     for (const VenueCommand& command : out.commands) {
       if (command.type != KernelCommandType::kPlaceOrder) continue;
       sent_[command.slot].push_back({command.order, command.quantity});
@@ -271,8 +345,11 @@ class Interpreter {
   std::int64_t now_ = 1'000 * kMs;
   std::uint64_t next_event_id_ = 1;
   std::uint64_t next_intent_id_ = 1;
+  std::uint64_t next_fact_id_ = 1;
+  std::uint64_t run_id_ = 0;
   std::map<std::uint32_t, std::vector<SentOrder>> sent_;
   std::vector<VenueEvent> fed_events_;
+  std::vector<KernelIntent> sent_intents_;
 };
 
 std::string whole_image(const Kernel& kernel) {
@@ -287,6 +364,11 @@ bool event_already_applied(const Kernel& kernel, const KernelInput& input) {
   if (event->slot >= kernel.slot_count() || event->event_id == 0) return false;
   const auto& seen = kernel.slot(event->slot).seen_event_ids;
   return std::find(seen.begin(), seen.end(), event->event_id) != seen.end();
+}
+
+bool intent_already_seen(const std::set<std::string>& seen, const KernelInput& input) {
+  const auto* intent = std::get_if<KernelIntent>(&input.payload);
+  return intent != nullptr && seen.contains(std::string(intent->id.view()));
 }
 
 RC_GTEST_PROP(KernelProperties, InvariantsHoldAfterEveryInputAndReplayIsByteIdentical, ()) {
@@ -309,18 +391,39 @@ RC_GTEST_PROP(KernelProperties, InvariantsHoldAfterEveryInputAndReplayIsByteIden
   std::vector<Money> past_settled(slot_count);  // settled PnL of finished trades, per slot
   std::vector<TradeSlot> previous(kernel.slots().begin(), kernel.slots().end());
   std::set<std::pair<std::uint32_t, std::uint32_t>> settled_trades;
+  std::set<std::string> seen_intent_ids;
 
   for (const Step& step : steps) {
     KernelInput input = interpreter.next(step, kernel);
     const bool duplicate = event_already_applied(kernel, input);
+    const bool repeated_intent = intent_already_seen(seen_intent_ids, input);
     const bool tick_predicted =
         std::holds_alternative<Tick>(input.payload) && kernel.tick_due(input.ts_ns);
+    // Marks always count (they move the kernel's mark table even when no slot shows it).
+    const auto* any_event = std::get_if<VenueEvent>(&input.payload);
+    const VenueEvent* venue_event =
+        any_event != nullptr && any_event->kind != KernelEventKind::kMarkPrice ? any_event
+                                                                               : nullptr;
+    const std::string before_probe = whole_image(kernel);
+    const bool news_predicted = venue_event != nullptr && kernel.is_news(*venue_event, input.ts_ns);
+    RC_ASSERT(whole_image(kernel) == before_probe);  // is_news leaves no trace
     const std::string before = whole_image(kernel);
     kernel.process(input, out);
-    interpreter.observe(out);
+    interpreter.observe(input, out);
     inputs.push_back(input);
     outcomes.push_back(codec::encode_outcome(out, context));
+    if (const auto* intent = std::get_if<KernelIntent>(&input.payload)) {
+      seen_intent_ids.insert(std::string(intent->id.view()));
+    }
 
+    if (repeated_intent) {
+      // A client intent id seen before is answered, never applied again.
+      RC_ASSERT(whole_image(kernel) == before);
+      RC_ASSERT(out.diagnostics.size() == 1U);
+      RC_ASSERT(out.diagnostics[0].code == KernelDiagnosticCode::kAlreadyApplied ||
+                out.diagnostics[0].code == KernelDiagnosticCode::kIntentIdReused);
+      RC_ASSERT(out.commands.empty());
+    }
     if (duplicate) {
       // Re-feeding an applied event id changes nothing at all.
       RC_ASSERT(whole_image(kernel) == before);
@@ -329,6 +432,17 @@ RC_GTEST_PROP(KernelProperties, InvariantsHoldAfterEveryInputAndReplayIsByteIden
       RC_ASSERT(out.commands.empty());
     }
 
+    if (venue_event != nullptr) {
+      // is_news() predicts exactly whether feeding the event reports more than a duplicate.
+      const bool news = !out.transitions.empty() || !out.commands.empty() || !out.fills.empty() ||
+                        !out.settlements.empty() || out.account_changed ||
+                        !out.changed_slots.empty() ||
+                        std::any_of(out.diagnostics.begin(), out.diagnostics.end(),
+                                    [](const KernelDiagnostic& d) {
+                                      return d.code != KernelDiagnosticCode::kDuplicateEvent;
+                                    });
+      RC_ASSERT(news == news_predicted);
+    }
     if (std::holds_alternative<Tick>(input.payload)) {
       // tick_due() predicts exactly whether a TICK acts, so the shell may skip the others.
       const bool acted =
@@ -368,8 +482,8 @@ RC_GTEST_PROP(KernelProperties, InvariantsHoldAfterEveryInputAndReplayIsByteIden
         RC_ASSERT(command.quantity.is_positive());
       }
     }
-    // Capital moves only by settlement, and each trade settles at most once.
-    RC_ASSERT(account.capital - seed == settled_sum);
+    // Capital moves only by settlement and funding, and each trade settles at most once.
+    RC_ASSERT(account.capital - seed == settled_sum + account.funding_total);
     RC_ASSERT(account.realized_total == settled_sum);
     RC_ASSERT(account.trade_seq == settled_trades.size());
     RC_ASSERT(account.peak_capital >= account.capital);
@@ -396,10 +510,31 @@ RC_GTEST_PROP(KernelProperties, InvariantsHoldAfterEveryInputAndReplayIsByteIden
     RC_ASSERT(codec::encode_outcome(replay_out, context) == outcomes[i]);
   }
   RC_ASSERT(whole_image(replayed) == whole_image(kernel));
+
   for (std::uint32_t s = 0; s < slot_count; ++s) {
     RC_ASSERT(codec::canonical(codec::to_json(replayed.slot(s), context)) ==
               codec::canonical(codec::to_json(kernel.slot(s), context)));
   }
+
+  // Snapshot: the state through its binary form restores a kernel that continues exactly as
+  // this one (same outcomes for the same further inputs).
+  const std::string bytes = codec::encode_state(kernel.state());
+  auto decoded = codec::decode_state(bytes);
+  RC_ASSERT(decoded.has_value());
+  RC_ASSERT(codec::encode_state(*decoded) == bytes);
+  auto restored = Kernel::restore(test_config(slot_count, slot_count), std::move(*decoded));
+  RC_ASSERT(restored.has_value());
+  KernelOutcome restored_out;
+  restored_out.reserve(slot_count);
+  Interpreter tail(slot_count);
+  for (std::size_t i = 0; i < std::min<std::size_t>(steps.size(), 40); ++i) {
+    const KernelInput input = tail.next(steps[i], kernel);
+    kernel.process(input, out);
+    restored->process(input, restored_out);
+    RC_ASSERT(codec::encode_outcome(restored_out, context) == codec::encode_outcome(out, context));
+    tail.observe(input, out);
+  }
+  RC_ASSERT(codec::encode_state(restored->state()) == codec::encode_state(kernel.state()));
 }
 
 }  // namespace

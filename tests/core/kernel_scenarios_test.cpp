@@ -417,11 +417,36 @@ TEST(Race, LateFillForAnEarlierTradeIsCriticalAndSendsTheSlotToReconcile) {
   EXPECT_EQ(d->severity, KernelSeverity::kCritical);
   EXPECT_EQ(h.slot().stage, S::kStaleStateReconciling);
   EXPECT_EQ(h.slot().stage_before_reconcile, S::kPositionOpen);
-  // Venue truth decides: 0.015 BTC is actually held.
-  const auto& done = h.reconcile_complete(0, "0.015", "100", false);
-  EXPECT_TRUE(has_code(done, C::kReconcileAdjusted));
+  // Venue truth decides, and it disagrees (0.015 held, the kernel knows of 0.01): the first
+  // run only strikes (a fill may be in flight), the second fails closed.
+  h.reconcile_begin(0);
+  h.position("BTC-USDT", Side::kLong, "0.015", "100");
+  const KernelDiagnostic* strike = find_diagnostic(h.reconcile_complete(), C::kReconcileMismatch);
+  ASSERT_NE(strike, nullptr);
+  EXPECT_EQ(h.slot().stage, S::kStaleStateReconciling);
+  EXPECT_FALSE(h.slot().reconcile_blocked);
+  h.reconcile_begin(0);
+  h.position("BTC-USDT", Side::kLong, "0.015", "100");
+  const auto& blocked = h.reconcile_complete();
+  const KernelDiagnostic* unexplained = find_diagnostic(blocked, C::kReconcileUnexplained);
+  ASSERT_NE(unexplained, nullptr);
+  EXPECT_EQ(unexplained->severity, KernelSeverity::kCritical);
+  EXPECT_EQ(find_detail(*unexplained, "venue_quantity")->value, qty("0.015").units());
+  EXPECT_EQ(find_detail(*unexplained, "kernel_quantity")->value, qty("0.01").units());
+  EXPECT_TRUE(h.slot().reconcile_blocked);
+  EXPECT_EQ(h.slot().size, qty("0.01")) << "reconcile never invents a fill";
+  // Until an operator decides, the slot takes nothing new.
+  EXPECT_EQ(codes_of(h.exit(0)), "STALE_STATE_RECONCILING");
+  // Release writes the local 0.01 off (the trade settles what it realized); adopting the
+  // venue's 0.015 makes it a trade like any other.
+  h.operator_command(OperatorAction::kRelease, 0);
+  EXPECT_EQ(h.slot().stage, S::kClosed);
+  const auto& adopted =
+      h.operator_command(OperatorAction::kAdopt, 0, "BTC-USDT", Side::kLong, "0.015", "100");
+  EXPECT_TRUE(has_code(adopted, C::kPositionAdopted)) << codes_of(adopted);
   EXPECT_EQ(h.slot().stage, S::kPositionOpen);
   EXPECT_EQ(h.slot().size, qty("0.015"));
+  EXPECT_EQ(command_types(h.exit(0)), std::vector<Cmd>{Cmd::kPlaceOrder});
 }
 
 TEST(Race, MarkPriceIsValidInEveryStageAndMovesUnrealizedOnly) {
@@ -447,7 +472,9 @@ TEST(Race, MarkPriceIsValidInEveryStageAndMovesUnrealizedOnly) {
   EXPECT_EQ(h.account().unrealized_total, usd("-0.1"));
   h.reconcile_begin(0);
   mark_ok("96");  // STALE_STATE_RECONCILING
-  h.reconcile_complete(0, "0.02", "100", true);
+  h.agreeing_positions();
+  h.reconcile_complete();
+  ASSERT_EQ(h.slot().stage, S::kExitWorking);
   h.full(kExit1, "0.02", "100");
   ASSERT_EQ(h.slot().stage, S::kClosed);
   mark_ok("97");  // CLOSED
@@ -529,17 +556,17 @@ TEST(Race, ClosedSlotRejectsExit) {
   EXPECT_EQ(kernel_image(h), before);
 }
 
-TEST(Race, StaleStateBlocksIntentsUntilReconcileCompletes) {
+TEST(Race, StaleStateBlocksNewWorkUntilReconcileCompletes) {
   Harness h;
   open_position(h);
   h.reconcile_begin(0);
   const std::string before = kernel_image(h);
   EXPECT_EQ(codes_of(h.exit(0)), "STALE_STATE_RECONCILING");
-  EXPECT_EQ(codes_of(h.cancel(0)), "STALE_STATE_RECONCILING");
   EXPECT_EQ(codes_of(h.enter(0, "0.01")), "STALE_STATE_RECONCILING");
-  EXPECT_EQ(codes_of(h.reconcile_begin(0)), "RECONCILE_IN_PROGRESS");
+  EXPECT_EQ(codes_of(h.cancel(0)), "NO_ACTIVE_ORDER");  // nothing is working
   EXPECT_EQ(kernel_image(h), before);
-  const auto& done = h.reconcile_complete(0, "0.02", "100", false);
+  h.agreeing_positions();
+  const auto& done = h.reconcile_complete();
   EXPECT_TRUE(done.diagnostics.empty()) << codes_of(done);
   ASSERT_EQ(done.transitions.size(), 1U);
   EXPECT_EQ(done.transitions[0].trigger, FsmInput::kReconcileComplete);
@@ -547,16 +574,23 @@ TEST(Race, StaleStateBlocksIntentsUntilReconcileCompletes) {
   EXPECT_EQ(command_types(h.exit(0)), std::vector<Cmd>{Cmd::kPlaceOrder});
 }
 
-TEST(Race, ReconcileToAFlatVenueClosesTheTradeAndSettlesIt) {
+TEST(Race, ReconcileAgainstAFlatVenueFailsClosedAndAReleaseSettlesTheTrade) {
   Harness h;
   h.seed("1000");
   open_position(h);
-  h.reconcile_begin(0);
-  const auto& done = h.reconcile_complete(0, "0", "0", false);
-  EXPECT_TRUE(has_code(done, C::kReconcileAdjusted));
+  for (int run = 1; run <= 2; ++run) {
+    h.reconcile_begin(0);
+    h.reconcile_complete();  // the venue reports no position at all
+  }
+  EXPECT_TRUE(h.slot().reconcile_blocked);
+  EXPECT_EQ(h.slot().stage, S::kStaleStateReconciling);
+  EXPECT_EQ(h.account().trade_seq, 0U) << "nothing settles on a guess";
+  EXPECT_EQ(codes_of(h.reconcile_complete()), "RECONCILE_NOT_ACTIVE");
+  const auto& released = h.operator_command(OperatorAction::kRelease, 0);
+  EXPECT_TRUE(has_code(released, C::kSlotReleased));
   EXPECT_EQ(h.slot().stage, S::kClosed);
   EXPECT_EQ(h.account().trade_seq, 1U);
-  EXPECT_EQ(codes_of(h.reconcile_complete(0, "0", "0", false)), "RECONCILE_NOT_ACTIVE");
+  EXPECT_EQ(h.account().capital, usd("1000"));
 }
 
 TEST(Race, RateLimitedExitIsRetryableAndTheRetryUsesTheNextAttempt) {
@@ -658,6 +692,15 @@ struct BadInput {
   C code;
 };
 
+VenueEvent mark_event(Symbol symbol, std::string_view price) {
+  VenueEvent event;
+  event.kind = KernelEventKind::kMarkPrice;
+  event.event_id = 5000;
+  event.symbol = symbol;
+  event.mark_price = px(price);
+  return event;
+}
+
 TEST(BadInputs, EachGivesItsNamedDiagnosticAndChangesNothing) {
   Harness h;
   h.seed("1000");
@@ -676,7 +719,8 @@ TEST(BadInputs, EachGivesItsNamedDiagnosticAndChangesNothing) {
   };
   std::vector<BadInput> cases = {
       {"unknown slot", intent([](KernelIntent& i) { i.slot = 9; }), C::kInvalidSlot},
-      {"zero intent id", intent([](KernelIntent& i) { i.intent_id = 0; }), C::kInvalidIntent},
+      {"no client intent id", intent([](KernelIntent& i) { i.id = ClientIntentId{}; }),
+       C::kInvalidIntent},
       {"zero size", intent([](KernelIntent& i) { i.size = qty("0"); }), C::kInvalidIntent},
       {"negative size", intent([](KernelIntent& i) { i.size = qty("-1"); }), C::kInvalidIntent},
       {"negative price", intent([](KernelIntent& i) { i.price = px("-1"); }), C::kInvalidIntent},
@@ -710,43 +754,39 @@ TEST(BadInputs, EachGivesItsNamedDiagnosticAndChangesNothing) {
          return e;
        }(),
        C::kInvalidEvent},
-      {"mark without symbol",
-       VenueEvent{KernelEventKind::kMarkPrice,
-                  5000,
-                  0,
-                  {},
-                  0,
-                  {},
-                  {},
-                  {},
-                  OrderStatus::kNew,
-                  Cmd::kPlaceOrder,
-                  0,
-                  -1,
-                  Symbol{},
-                  px("100")},
-       C::kInvalidEvent},
-      {"mark at zero",
-       VenueEvent{KernelEventKind::kMarkPrice,
-                  5001,
-                  0,
-                  {},
-                  0,
-                  {},
-                  {},
-                  {},
-                  OrderStatus::kNew,
-                  Cmd::kPlaceOrder,
-                  0,
-                  -1,
-                  sym("BTC-USDT"),
-                  px("0")},
-       C::kInvalidEvent},
+      {"mark without symbol", mark_event(Symbol{}, "100"), C::kInvalidEvent},
+      {"mark at zero", mark_event(sym("BTC-USDT"), "0"), C::kInvalidEvent},
       {"retry hint below -1", fill([](VenueEvent& e) { e.retry_after_ms = -7; }), C::kInvalidEvent},
       {"negative seed", SeedCapital{usd("-1")}, C::kInvalidInput},
-      {"reconcile of an unknown slot", ReconcileBegin{42}, C::kInvalidSlot},
-      {"reconcile completion of an unknown slot", ReconcileComplete{42, {}, {}, false},
+      {"reconcile of an unknown slot", ReconcileBegin{5, 42}, C::kInvalidSlot},
+      {"reconcile without a run id", ReconcileBegin{0, 0}, C::kInvalidInput},
+      {"reconcile completion without an open run", ReconcileComplete{42, false, {}},
+       C::kReconcileNotActive},
+      {"venue position without an open run",
+       ReconcilePosition{42, sym("BTC-USDT"), Side::kLong, qty("1"), px("100")},
+       C::kReconcileNotActive},
+      {"external fill without a fact id",
+       ExternalFill{0, ExternalFillKind::kLiquidation, sym("BTC-USDT"), Side::kLong, qty("0.01"),
+                    px("90"), usd("0"), 1},
+       C::kInvalidInput},
+      {"external fill of zero quantity",
+       ExternalFill{9, ExternalFillKind::kLiquidation, sym("BTC-USDT"), Side::kLong, qty("0"),
+                    px("90"), usd("0"), 1},
+       C::kInvalidInput},
+      {"funding without an id", FundingPayment{0, sym("BTC-USDT"), usd("1")}, C::kInvalidInput},
+      {"funding without a symbol", FundingPayment{3, Symbol{}, usd("1")}, C::kInvalidInput},
+      {"a ban ending before time began", VenueHealth{true, -1, 418}, C::kInvalidInput},
+      {"adopting into an unknown slot",
+       OperatorCommand{OperatorAction::kAdopt, 99, sym("BTC-USDT"), Side::kLong, qty("1"),
+                       px("100")},
        C::kInvalidSlot},
+      {"adopting nothing",
+       OperatorCommand{OperatorAction::kAdopt, 2, sym("BTC-USDT"), Side::kLong, qty("0"),
+                       px("100")},
+       C::kInvalidInput},
+      {"releasing a symbol that is not blocked",
+       OperatorCommand{OperatorAction::kRelease, kNoSlot, sym("BTC-USDT"), Side::kLong, {}, {}},
+       C::kInvalidInput},
       {"active slot limit above the slot count", SetActiveSlotLimit{99}, C::kInvalidInput},
   };
   for (const BadInput& c : cases) {
@@ -886,7 +926,7 @@ TEST(ClientOrderIds, ParseRejectsMalformedAndNonCanonicalIds) {
   for (const std::string_view text :
        {"ditas01t1l0a0", "ditas0t01l0a0", "ditas0t1l00a0", "ditas0t1l0a00", "ditas0t1l0",
         "xxxxs0t1l0a0", "ditas0t1l0a0x", "ditas-1t1l0a0", "ditas0t1l65536a0",
-        "ditas4294967295t1l0a0", "ditas0t4294967296l0a0", "dita", "", "ditat1s0l0a0",
+        "ditas4294967296t1l0a0", "ditas0t4294967296l0a0", "dita", "", "ditat1s0l0a0",
         "ditas+1t1l0a0", "ditas0t1l0a"}) {
     EXPECT_FALSE(parse_client_order_id("dita", text).has_value()) << text;
   }

@@ -115,11 +115,14 @@ inline std::string slot_image(const TradeSlot& s, bool with_event_ids = true) {
     << " cost=" << s.cost_basis.units() << " realized=" << s.realized_pnl.units()
     << " settled_pnl=" << s.settled_pnl.units() << " settled=" << s.settled
     << " unrealized=" << s.unrealized_pnl.units() << " fees=" << s.fees_paid.units()
-    << " mark=" << s.mark_price.units() << " next_leg=" << s.next_exit_leg
-    << " legs_filled=" << s.exit_legs_filled << " entry_attempt=" << s.entry_attempt
-    << " exit_attempt=" << s.exit_attempt << " working=" << static_cast<int>(s.working_order)
-    << " opened=" << s.opened_ts_ns << " closed=" << s.closed_ts_ns
-    << " last_input=" << s.last_input_seq << " orders=" << static_cast<int>(s.order_count);
+    << " funding=" << s.funding_pnl.units() << " run=" << s.reconcile_run
+    << " strikes=" << static_cast<int>(s.reconcile_strikes) << " blocked=" << s.reconcile_blocked
+    << " adopted=" << s.adopted << " mark=" << s.mark_price.units()
+    << " next_leg=" << s.next_exit_leg << " legs_filled=" << s.exit_legs_filled
+    << " entry_attempt=" << s.entry_attempt << " exit_attempt=" << s.exit_attempt
+    << " working=" << static_cast<int>(s.working_order) << " opened=" << s.opened_ts_ns
+    << " closed=" << s.closed_ts_ns << " last_input=" << s.last_input_seq
+    << " orders=" << static_cast<int>(s.order_count);
   for (std::size_t i = 0; i < s.order_count; ++i) {
     const VenueOrder& v = s.orders[i];
     o << " [s" << v.id.slot << "t" << v.id.trade << "l" << v.id.leg << "a" << v.id.attempt
@@ -129,7 +132,8 @@ inline std::string slot_image(const TradeSlot& s, bool with_event_ids = true) {
       << " limit=" << v.limit_price.units() << " filled=" << v.filled.units()
       << " notional=" << v.filled_notional.units() << " fee=" << v.fee.units()
       << " cancel=" << v.cancel_requested << " nf=" << v.not_found_count << " sent=" << v.sent_ts_ns
-      << " queried=" << v.last_query_ts_ns << "]";
+      << " queried=" << v.last_query_ts_ns << " news=" << v.last_news_ts_ns
+      << " external=" << v.external << "]";
   }
   if (with_event_ids) {
     o << " seen=";
@@ -144,7 +148,8 @@ inline std::string account_image(const AccountSnapshot& a) {
   o << "capital=" << a.capital.units() << " peak=" << a.peak_capital.units()
     << " dd=" << a.drawdown.units() << " maxdd=" << a.max_drawdown.units()
     << " realized=" << a.realized_total.units() << " unrealized=" << a.unrealized_total.units()
-    << " trades=" << a.trade_seq << " seeded=" << a.seeded;
+    << " funding=" << a.funding_total.units() << " trades=" << a.trade_seq << " seeded=" << a.seeded
+    << " banned=" << a.venue_banned << " until=" << a.venue_banned_until_ns;
   return o.str();
 }
 
@@ -160,6 +165,8 @@ class Harness {
   std::int64_t now = 1'000 * kMs;
   std::uint64_t next_event_id = 1;
   std::uint64_t next_intent_id = 1;
+  std::uint64_t next_fact_id = 1;
+  std::uint64_t run_id = 0;  // the reconcile run reconcile_begin opened last
 
   const TradeSlot& slot(std::uint32_t id = 0) const { return kernel.slot(id); }
   const AccountSnapshot& account() const { return kernel.account(); }
@@ -177,7 +184,7 @@ class Harness {
                             std::string_view asset = "BTC-USDT", std::uint16_t leverage = 1) {
     KernelIntent intent;
     intent.kind = KernelIntentKind::kEnter;
-    intent.intent_id = next_intent_id++;
+    intent.id = next_id();
     intent.slot = slot_id;
     intent.asset = sym(asset);
     intent.side = side;
@@ -195,7 +202,7 @@ class Harness {
                             std::string_view price = "0") {
     KernelIntent intent;
     intent.kind = KernelIntentKind::kExit;
-    intent.intent_id = next_intent_id++;
+    intent.id = next_id();
     intent.slot = slot_id;
     intent.size = qty(size);
     intent.price = px(price);
@@ -204,9 +211,13 @@ class Harness {
   const KernelOutcome& cancel(std::uint32_t slot_id) {
     KernelIntent intent;
     intent.kind = KernelIntentKind::kCancel;
-    intent.intent_id = next_intent_id++;
+    intent.id = next_id();
     intent.slot = slot_id;
     return feed(intent);
+  }
+
+  ClientIntentId next_id() {
+    return *ClientIntentId::parse("i" + std::to_string(next_intent_id++));
   }
 
   VenueEvent event(KernelEventKind kind, const ClientOrderId& order) {
@@ -281,12 +292,57 @@ class Harness {
     return feed(e);
   }
   const KernelOutcome& tick(std::int64_t advance_ns = kMs) { return feed(Tick{}, advance_ns); }
-  const KernelOutcome& reconcile_begin(std::uint32_t slot_id) {
-    return feed(ReconcileBegin{slot_id});
+  // A reconcile run: begin (one slot or kAllSlots), the venue's positions, complete.
+  const KernelOutcome& reconcile_begin(std::uint32_t slot_id, bool netting = true,
+                                       ReconcileReason reason = ReconcileReason::kOperator) {
+    run_id += 1;
+    return feed(ReconcileBegin{run_id, slot_id, reason, netting});
   }
-  const KernelOutcome& reconcile_complete(std::uint32_t slot_id, std::string_view position,
-                                          std::string_view entry_price, bool working_open) {
-    return feed(ReconcileComplete{slot_id, qty(position), px(entry_price), working_open});
+  const KernelOutcome& position(std::string_view symbol, Side side, std::string_view quantity,
+                                std::string_view entry_price) {
+    return feed(ReconcilePosition{run_id, sym(symbol), side, qty(quantity), px(entry_price)});
+  }
+  const KernelOutcome& reconcile_complete() { return feed(ReconcileComplete{run_id, false, {}}); }
+  const KernelOutcome& reconcile_complete_with_balance(std::string_view balance) {
+    return feed(ReconcileComplete{run_id, true, usd(balance)});
+  }
+  // Reports, as the venue, exactly the positions the kernel holds (so the run agrees).
+  void agreeing_positions() {
+    for (const TradeSlot& each : kernel.slots()) {
+      if (each.size.is_positive()) {
+        feed(ReconcilePosition{run_id, each.asset, each.side, each.size, each.entry_price});
+      }
+    }
+  }
+  const KernelOutcome& external_fill(std::string_view symbol, Side side, std::string_view quantity,
+                                     std::string_view price, std::string_view fee = "0",
+                                     ExternalFillKind kind = ExternalFillKind::kLiquidation) {
+    ExternalFill fill;
+    fill.fact_id = next_fact_id++;
+    fill.kind = kind;
+    fill.symbol = sym(symbol);
+    fill.position_side = side;
+    fill.quantity = qty(quantity);
+    fill.price = px(price);
+    fill.fee = usd(fee);
+    fill.venue_order_id = 7'000'000 + static_cast<std::int64_t>(fill.fact_id);
+    return feed(fill);
+  }
+  const KernelOutcome& funding(std::string_view symbol, std::string_view amount) {
+    return feed(FundingPayment{next_fact_id++, sym(symbol), usd(amount)});
+  }
+  const KernelOutcome& operator_command(OperatorAction action, std::uint32_t slot_id,
+                                        std::string_view symbol = "", Side side = Side::kLong,
+                                        std::string_view quantity = "0",
+                                        std::string_view price = "0") {
+    OperatorCommand command;
+    command.action = action;
+    command.slot = slot_id;
+    if (!symbol.empty()) command.symbol = sym(symbol);
+    command.side = side;
+    command.quantity = qty(quantity);
+    command.price = px(price);
+    return feed(command);
   }
 };
 

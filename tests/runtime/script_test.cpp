@@ -36,11 +36,11 @@ TEST(Script, ParsesEveryStepKindAndSkipsCommentsAndBlankLines) {
   EXPECT_TRUE(scenario.duplicate);
   const auto& enter =
       std::get<core::KernelIntent>(std::get<core::KernelInputPayload>((*steps)[3].action));
-  EXPECT_EQ(enter.intent_id, 1U);
+  EXPECT_EQ(enter.id.view(), "1");
   const auto& exit =
       std::get<core::KernelIntent>(std::get<core::KernelInputPayload>((*steps)[4].action));
   EXPECT_EQ(exit.kind, core::KernelIntentKind::kExit);
-  EXPECT_EQ(exit.intent_id, 2U) << "intent ids are assigned in script order";
+  EXPECT_EQ(exit.id.view(), "2") << "intent ids are assigned in script order";
 }
 
 TEST(Script, ABadLineIsRefusedNamingTheLineAndTheField) {

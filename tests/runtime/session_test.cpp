@@ -34,7 +34,7 @@ core::KernelConfig config() {
 core::KernelIntent enter(std::uint64_t id, std::uint32_t slot) {
   core::KernelIntent intent;
   intent.kind = core::KernelIntentKind::kEnter;
-  intent.intent_id = id;
+  intent.id = *core::ClientIntentId::parse(std::to_string(id));
   intent.slot = slot;
   intent.asset = *core::Symbol::parse("ETH-USDT");
   intent.size = core::Quantity::from_integer(1);
@@ -44,7 +44,7 @@ core::KernelIntent enter(std::uint64_t id, std::uint32_t slot) {
 core::KernelIntent exit_all(std::uint64_t id, std::uint32_t slot) {
   core::KernelIntent intent;
   intent.kind = core::KernelIntentKind::kExit;
-  intent.intent_id = id;
+  intent.id = *core::ClientIntentId::parse(std::to_string(id));
   intent.slot = slot;
   return intent;
 }

@@ -527,8 +527,10 @@ TEST(StateLayout, CAndCppSeeTheSamePayloadLayout) {
   EXPECT_EQ(dita_state_c_image_size(), sizeof(dita::runtime::StateImage));
   EXPECT_EQ(dita_state_c_intent_size(), sizeof(dita::runtime::IntentRecord));
   EXPECT_EQ(dita_state_c_slots_offset(), offsetof(dita::runtime::StateImage, slots));
-  static_assert(dita::runtime::intent_producer(dita::runtime::make_intent_id(17, 42)) == 17);
-  static_assert(dita::runtime::intent_seq(dita::runtime::make_intent_id(17, 42)) == 42);
+  const auto queued = dita::runtime::parse_queue_intent_id(dita::runtime::make_intent_id(17, 42));
+  ASSERT_TRUE(queued.has_value());
+  EXPECT_EQ(queued->producer_id, 17U);
+  EXPECT_EQ(queued->seq, 42U);
 }
 
 TEST_F(ServeTest, AStateRegionOfAnotherLayoutVersionIsRefusedByName) {

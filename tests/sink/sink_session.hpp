@@ -72,7 +72,7 @@ inline std::vector<core::KernelInput> session_inputs(std::uint32_t trades) {
     };
     core::KernelIntent enter;
     enter.kind = core::KernelIntentKind::kEnter;
-    enter.intent_id = intent_id++;
+    enter.id = *core::ClientIntentId::parse("k" + std::to_string(intent_id++));
     enter.slot = slot;
     enter.asset = symbol;
     enter.side = side;
@@ -89,7 +89,7 @@ inline std::vector<core::KernelInput> session_inputs(std::uint32_t trades) {
     add(mark);
     core::KernelIntent exit1;
     exit1.kind = core::KernelIntentKind::kExit;
-    exit1.intent_id = intent_id++;
+    exit1.id = *core::ClientIntentId::parse("k" + std::to_string(intent_id++));
     exit1.slot = slot;
     exit1.size = q(600'000);
     add(exit1);
@@ -98,7 +98,7 @@ inline std::vector<core::KernelInput> session_inputs(std::uint32_t trades) {
     add(core::Tick{});
     core::KernelIntent exit2;
     exit2.kind = core::KernelIntentKind::kExit;
-    exit2.intent_id = intent_id++;
+    exit2.id = *core::ClientIntentId::parse("k" + std::to_string(intent_id++));
     exit2.slot = slot;
     add(exit2);
     add(event(core::KernelEventKind::kAck, 2, 0, 0, 0));

@@ -106,7 +106,7 @@ class Rig {
              std::uint16_t leverage = 1) {
     core::KernelIntent intent;
     intent.kind = core::KernelIntentKind::kEnter;
-    intent.intent_id = ++intent_id_;
+    intent.id = *core::ClientIntentId::parse("t" + std::to_string(++intent_id_));
     intent.slot = slot;
     intent.asset = *core::Symbol::parse("BTC-USDT");
     intent.side = core::Side::kLong;
@@ -118,7 +118,7 @@ class Rig {
   void exit(std::uint32_t slot, std::string_view size = "0") {
     core::KernelIntent intent;
     intent.kind = core::KernelIntentKind::kExit;
-    intent.intent_id = ++intent_id_;
+    intent.id = *core::ClientIntentId::parse("t" + std::to_string(++intent_id_));
     intent.slot = slot;
     intent.size = qty(size);
     input(intent);
@@ -126,7 +126,7 @@ class Rig {
   void cancel(std::uint32_t slot) {
     core::KernelIntent intent;
     intent.kind = core::KernelIntentKind::kCancel;
-    intent.intent_id = ++intent_id_;
+    intent.id = *core::ClientIntentId::parse("t" + std::to_string(++intent_id_));
     intent.slot = slot;
     input(intent);
   }
@@ -432,14 +432,38 @@ TEST(BingxAdapter, AnswersPingsWithPong) {
   EXPECT_EQ(rig.venue_->stats().stream_reconnects, 0U);
 }
 
-TEST(BingxAdapter, TruthReportsPositionAndWorkingOrder) {
+TEST(BingxAdapter, TruthReportsTheOrderByItsClientIdThePositionAndTheBalance) {
   Rig rig;
   rig.enter(0, "0.002");
   ASSERT_TRUE(rig.pump_until([&] { return stage_is(rig, 0, core::TradeStage::kPositionOpen); }));
-  const auto truth = rig.venue_->truth(rig.slot(0));
-  EXPECT_EQ(truth.venue_position, qty("0.002"));
-  EXPECT_EQ(truth.venue_entry_price, px("60000"));
-  EXPECT_FALSE(truth.working_order_open);
+  const core::TradeSlot& slot = rig.slot(0);
+  venue::TruthRequest request;
+  request.orders.push_back({slot.orders[0].id, slot.asset, slot.orders[0].venue_order_id});
+  request.orders.push_back({core::ClientOrderId{0, 9, 0, 0}, slot.asset, 0});  // never sent
+  const auto truth = rig.venue_->fetch_truth(request);
+  ASSERT_TRUE(truth.has_value()) << truth.error().message;
+  EXPECT_TRUE(truth->netting);
+  ASSERT_EQ(truth->orders.size(), 2U);
+  EXPECT_EQ(truth->orders[0].kind, core::KernelEventKind::kOrderStatus);
+  EXPECT_EQ(truth->orders[0].status, core::OrderStatus::kFilled);
+  EXPECT_EQ(truth->orders[0].cumulative_filled, qty("0.002"));
+  EXPECT_EQ(truth->orders[1].status, core::OrderStatus::kNotFound);
+  ASSERT_EQ(truth->positions.size(), 1U);
+  EXPECT_EQ(truth->positions[0].quantity, qty("0.002"));
+  EXPECT_EQ(truth->positions[0].side, core::Side::kLong);
+  EXPECT_EQ(truth->positions[0].entry_price, px("60000"));
+  ASSERT_TRUE(truth->balance.has_value());
+  EXPECT_TRUE(truth->balance->is_positive());
+}
+
+TEST(BingxAdapter, TruthFailsLoudlyInsteadOfGuessingWhenTheVenueDoesNotAnswer) {
+  Rig rig("", [](BingxConfig& c) { c.request_timeout_ms = 400; });
+  admin(rig.sim_, "POST", "/admin/faults",
+        R"({"faults":[{"match":"GET /openApi/swap/v2/user/positions","action":"http_status",)"
+        R"("status":503,"count":-1}]})");
+  const auto truth = rig.venue_->fetch_truth({});
+  ASSERT_FALSE(truth.has_value());
+  EXPECT_NE(truth.error().message.find("positions"), std::string::npos) << truth.error().message;
 }
 
 TEST(BingxAdapter, SecretsNeverAppearInLogsOrErrors) {

@@ -94,6 +94,27 @@ enum class KernelEventKind : std::uint8_t {
 DITA_ENUM_NAMES(KernelEventKind, "ACK", "PARTIAL_FILL", "FULL_FILL", "CANCEL_ACK", "CANCEL_REJECT",
                 "ORDER_REJECT", "RATE_LIMITED", "ORDER_STATUS", "MARK_PRICE");
 
+// Why a reconcile run started; journaled with its RECONCILE_BEGIN so a run explains itself.
+enum class ReconcileReason : std::uint8_t { kStart, kReconnect, kStale, kPeriodic, kOperator };
+DITA_ENUM_NAMES(ReconcileReason, "START", "RECONNECT", "STALE", "PERIODIC", "OPERATOR");
+
+// Who moved a position without a DITA order: the venue (liquidation, auto-deleverage, a
+// triggered stop or take-profit whose fill never reaches the stream) or a person.
+enum class ExternalFillKind : std::uint8_t { kLiquidation, kAdl, kStopTrigger, kManual };
+DITA_ENUM_NAMES(ExternalFillKind, "LIQUIDATION", "ADL", "STOP_TRIGGER", "MANUAL");
+
+// Operator decisions about a position the kernel could not explain (journaled inputs).
+enum class OperatorAction : std::uint8_t { kAdopt, kFlatten, kRelease };
+DITA_ENUM_NAMES(OperatorAction, "ADOPT", "FLATTEN", "RELEASE");
+
+enum class SettlementKind : std::uint8_t { kTrade, kFunding };
+DITA_ENUM_NAMES(SettlementKind, "TRADE", "FUNDING");
+
+// Who throttled a command: the venue answered 429/100410, or DITA's own token bucket
+// refused it before anything was sent.
+enum class RateLimitScope : std::uint8_t { kVenue, kClient };
+DITA_ENUM_NAMES(RateLimitScope, "VENUE", "CLIENT");
+
 enum class KernelCommandType : std::uint8_t { kPlaceOrder, kCancelOrder, kQueryOrder };
 DITA_ENUM_NAMES(KernelCommandType, "PLACE_ORDER", "CANCEL_ORDER", "QUERY_ORDER");
 
@@ -141,8 +162,20 @@ enum class KernelDiagnosticCode : std::uint8_t {
   kStaleOrderEvent,
   kReconcileInProgress,
   kReconcileNotActive,
-  kReconcileAdjusted,
   kCapitalAlreadySeeded,
+  kAlreadyApplied,
+  kIntentIdReused,
+  kIntentExpired,
+  kVenueBanned,
+  kReconcileMismatch,
+  kReconcileUnexplained,
+  kReconcileResolved,
+  kSymbolBlocked,
+  kExternalFill,
+  kFundingUnattributed,
+  kCapitalDrift,
+  kPositionAdopted,
+  kSlotReleased,
 };
 DITA_ENUM_NAMES(KernelDiagnosticCode, "INVALID_SLOT", "SLOT_BUSY", "NO_ACTIVE_EXIT_ORDER",
                 "INVALID_TRANSITION", "STALE_STATE_RECONCILING", "DUPLICATE_EVENT",
@@ -152,7 +185,10 @@ DITA_ENUM_NAMES(KernelDiagnosticCode, "INVALID_SLOT", "SLOT_BUSY", "NO_ACTIVE_EX
                 "CANCEL_PENDING", "CANCEL_REJECTED", "ORDER_HUNG", "ORDER_NOT_FOUND", "LATE_FILL",
                 "FILL_EXCEEDS_ORDER", "FULL_FILL_SHORT", "EXIT_CLAMPED", "FILL_AFTER_CANCEL",
                 "STALE_ORDER_EVENT", "RECONCILE_IN_PROGRESS", "RECONCILE_NOT_ACTIVE",
-                "RECONCILE_ADJUSTED", "CAPITAL_ALREADY_SEEDED");
+                "CAPITAL_ALREADY_SEEDED", "ALREADY_APPLIED", "INTENT_ID_REUSED", "INTENT_EXPIRED",
+                "VENUE_BANNED", "RECONCILE_MISMATCH", "RECONCILE_UNEXPLAINED", "RECONCILE_RESOLVED",
+                "SYMBOL_BLOCKED", "EXTERNAL_FILL", "FUNDING_UNATTRIBUTED", "CAPITAL_DRIFT",
+                "POSITION_ADOPTED", "SLOT_RELEASED");
 
 // The columns of the FSM table: every input a slot can receive.
 enum class FsmInput : std::uint8_t {
@@ -171,10 +207,16 @@ enum class FsmInput : std::uint8_t {
   kReconcileBegin,
   kReconcileComplete,
   kTick,
+  kExternalFill,
+  kFunding,
+  kAdopt,
+  kFlatten,
+  kRelease,
 };
 DITA_ENUM_NAMES(FsmInput, "ENTER", "EXIT", "CANCEL", "ACK", "PARTIAL_FILL", "FULL_FILL",
                 "CANCEL_ACK", "CANCEL_REJECT", "ORDER_REJECT", "RATE_LIMITED", "ORDER_STATUS",
-                "MARK_PRICE", "RECONCILE_BEGIN", "RECONCILE_COMPLETE", "TICK");
+                "MARK_PRICE", "RECONCILE_BEGIN", "RECONCILE_COMPLETE", "TICK", "EXTERNAL_FILL",
+                "FUNDING", "ADOPT", "FLATTEN", "RELEASE");
 
 #undef DITA_ENUM_NAMES
 
@@ -191,6 +233,8 @@ constexpr KernelSeverity default_severity(KernelDiagnosticCode code) {
     case C::kExitClamped:
     case C::kStaleOrderEvent:
     case C::kReconcileInProgress:
+    case C::kAlreadyApplied:
+    case C::kReconcileResolved:
       return KernelSeverity::kInfo;
     case C::kInvalidSlot:
     case C::kInvalidIntent:
@@ -198,9 +242,12 @@ constexpr KernelSeverity default_severity(KernelDiagnosticCode code) {
     case C::kInvalidInput:
     case C::kUnknownOrder:
     case C::kUnknownInstrument:
+    case C::kIntentIdReused:
       return KernelSeverity::kError;
     case C::kLateFill:
     case C::kFillExceedsOrder:
+    case C::kVenueBanned:
+    case C::kReconcileUnexplained:
       return KernelSeverity::kCritical;
     default:
       return KernelSeverity::kWarning;

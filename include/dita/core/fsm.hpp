@@ -30,6 +30,10 @@ enum class FsmAction : std::uint8_t {
   kBeginReconcile,     // enter STALE_STATE_RECONCILING
   kCompleteReconcile,  // adopt venue truth, leave STALE_STATE_RECONCILING
   kCheckHungOrders,    // an unacknowledged order past its deadline is queried
+  kApplyExternalFill,  // a venue-made fill (liquidation, stop) books as an exit leg
+  kApplyFunding,       // a funding payment: funding PnL and capital, stage unchanged
+  kAdoptPosition,      // operator: a venue position becomes the slot's trade (FLATTEN exits it)
+  kReleaseSlot,        // operator: a reconciling slot's local position is written off
 };
 
 struct FsmCell {
@@ -39,7 +43,7 @@ struct FsmCell {
 };
 
 inline constexpr std::size_t kStageCount = 6;
-inline constexpr std::size_t kFsmInputCount = 15;
+inline constexpr std::size_t kFsmInputCount = 20;
 using FsmTable = std::array<std::array<FsmCell, kFsmInputCount>, kStageCount>;
 
 const FsmTable& fsm_table();

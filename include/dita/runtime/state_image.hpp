@@ -34,21 +34,18 @@ static_assert(DITA_STATE_MAX_SLOTS == core::Kernel::kMaxSlots);
 static_assert(DITA_STATE_ASSET_SIZE > core::Symbol::kMaxLength);
 static_assert(DITA_STATE_ORDER_ID_SIZE > core::kClientOrderIdMaxLength);
 
-// The journal's intent_id of a queued intent: (producer_id << 40) | producer_seq. Recovery
-// reads the pair back from the journal's INPUT records, so an intent the journal holds is
-// never applied again even if the queue commit was lost.
-inline constexpr unsigned kIntentSeqBits = 40;
-inline constexpr std::uint64_t kMaxIntentSeq = (std::uint64_t{1} << kIntentSeqBits) - 1;
+// The client intent id of a queued intent that carries none of its own:
+// "q<producer_id>.<producer_seq>". Recovery reads the pair back from the journal's INPUT
+// records, so an intent the journal holds is never applied again even if the queue commit
+// was lost.
+inline constexpr std::uint64_t kMaxIntentSeq = (std::uint64_t{1} << 40) - 1;
 inline constexpr std::uint32_t kMaxIntentProducerId = (1U << 24) - 1;
-constexpr std::uint64_t make_intent_id(std::uint32_t producer_id, std::uint64_t seq) {
-  return (static_cast<std::uint64_t>(producer_id) << kIntentSeqBits) | (seq & kMaxIntentSeq);
-}
-constexpr std::uint32_t intent_producer(std::uint64_t intent_id) {
-  return static_cast<std::uint32_t>(intent_id >> kIntentSeqBits);
-}
-constexpr std::uint64_t intent_seq(std::uint64_t intent_id) {
-  return intent_id & kMaxIntentSeq;
-}
+core::ClientIntentId make_intent_id(std::uint32_t producer_id, std::uint64_t seq);
+struct QueueIntent {
+  std::uint32_t producer_id = 0;
+  std::uint64_t seq = 0;
+};
+std::optional<QueueIntent> parse_queue_intent_id(const core::ClientIntentId& id);
 
 // Image writers. `prefix` renders client order ids as the venue sees them.
 void write_slot_image(const core::TradeSlot& slot, std::string_view prefix, SlotImage& out);

@@ -78,7 +78,7 @@ class MockVenue final : public Venue {
 
   void submit(const core::VenueCommand& command, std::int64_t now_ns) override;
   void drain(std::vector<core::VenueEvent>& out) override;
-  core::ReconcileComplete truth(const core::TradeSlot& slot) const override;
+  std::expected<VenueTruth, TruthError> fetch_truth(const TruthRequest& request) override;
   void set_mark(const core::Symbol& symbol, core::Price price) override;
 
   // BingX-style status string of an order ("NEW", "CANCELLED", ...), or "" if unknown.

@@ -147,9 +147,16 @@ std::string_view input_kind(const core::KernelInput& input) {
     std::string_view operator()(const core::Tick&) const { return "TICK"; }
     std::string_view operator()(const core::SeedCapital&) const { return "SEED_CAPITAL"; }
     std::string_view operator()(const core::ReconcileBegin&) const { return "RECONCILE_BEGIN"; }
+    std::string_view operator()(const core::ReconcilePosition&) const {
+      return "RECONCILE_POSITION";
+    }
+    std::string_view operator()(const core::ExternalFill&) const { return "EXTERNAL_FILL"; }
     std::string_view operator()(const core::ReconcileComplete&) const {
       return "RECONCILE_COMPLETE";
     }
+    std::string_view operator()(const core::FundingPayment&) const { return "FUNDING"; }
+    std::string_view operator()(const core::VenueHealth&) const { return "VENUE_HEALTH"; }
+    std::string_view operator()(const core::OperatorCommand&) const { return "OPERATOR"; }
     std::string_view operator()(const core::SetActiveSlotLimit&) const {
       return "SET_ACTIVE_SLOT_LIMIT";
     }
@@ -163,13 +170,15 @@ std::uint32_t input_slot(const core::KernelInput& input) {
     return event->kind == core::KernelEventKind::kMarkPrice ? core::kNoSlot : event->slot;
   }
   if (const auto* begin = std::get_if<core::ReconcileBegin>(&input.payload)) return begin->slot;
-  if (const auto* truth = std::get_if<core::ReconcileComplete>(&input.payload)) return truth->slot;
+  if (const auto* command = std::get_if<core::OperatorCommand>(&input.payload)) {
+    return command->slot;
+  }
   return core::kNoSlot;
 }
 
 std::string input_event_id(const core::KernelInput& input) {
   if (const auto* intent = std::get_if<core::KernelIntent>(&input.payload)) {
-    return "intent:" + std::to_string(intent->intent_id);
+    return "intent:" + std::string(intent->id.view());
   }
   if (const auto* event = std::get_if<core::VenueEvent>(&input.payload)) {
     return std::to_string(event->event_id);
@@ -574,35 +583,49 @@ void Projector::project(const core::KernelInput& input, const core::KernelOutcom
 
   // Reconcile inputs: what was asked or compared, and what the kernel concluded.
   const auto* begin = std::get_if<core::ReconcileBegin>(&input.payload);
-  const auto* truth = std::get_if<core::ReconcileComplete>(&input.payload);
-  if (begin != nullptr || truth != nullptr) {
-    const std::uint32_t id = begin != nullptr ? begin->slot : truth->slot;
+  const auto* complete = std::get_if<core::ReconcileComplete>(&input.payload);
+  const auto* external = std::get_if<core::ExternalFill>(&input.payload);
+  if (begin != nullptr || complete != nullptr || external != nullptr) {
+    const std::uint32_t id = begin != nullptr ? begin->slot : core::kNoSlot;
     const TradeSlot* after = after_of(id);
-    std::string_view result = outcome.transitions.empty() ? "REFUSED" : "ENTERED";
+    std::string_view result = begin != nullptr ? "ENTERED" : "CONFIRMED";
     std::string detail;
     for (const core::KernelDiagnostic& diagnostic : outcome.diagnostics) {
       if (!detail.empty()) detail += "; ";
       detail += core::to_string(diagnostic.code);
-    }
-    std::string venue_state = "{}";
-    if (truth != nullptr) {
-      result = "CONFIRMED";
-      for (const core::KernelDiagnostic& diagnostic : outcome.diagnostics) {
-        if (diagnostic.code == core::KernelDiagnosticCode::kReconcileAdjusted) result = "ADJUSTED";
-        if (diagnostic.code != core::KernelDiagnosticCode::kReconcileAdjusted) result = "REFUSED";
+      if (diagnostic.code == core::KernelDiagnosticCode::kReconcileMismatch) result = "MISMATCH";
+      if (diagnostic.code == core::KernelDiagnosticCode::kReconcileUnexplained) result = "BLOCKED";
+      if (diagnostic.code == core::KernelDiagnosticCode::kReconcileNotActive ||
+          diagnostic.code == core::KernelDiagnosticCode::kInvalidInput ||
+          diagnostic.code == core::KernelDiagnosticCode::kInvalidSlot) {
+        result = "REFUSED";
       }
-      ObjectBuilder venue;
-      venue.str("venue_position", core::to_string(truth->venue_position))
-          .str("venue_entry_price", core::to_string(truth->venue_entry_price))
-          .str("working_order_open", truth->working_order_open ? "true" : "false");
-      venue_state = venue.finish();
+    }
+    ObjectBuilder venue;
+    std::string_view kind = "BEGIN";
+    if (begin != nullptr) {
+      venue.str("run_id", std::to_string(begin->run_id))
+          .str("reason", core::to_string(begin->reason))
+          .str("netting", begin->netting ? "true" : "false");
+    } else if (complete != nullptr) {
+      kind = "COMPLETE";
+      venue.str("run_id", std::to_string(complete->run_id))
+          .str("balance", complete->has_balance ? core::to_string(complete->balance) : "");
+    } else {
+      kind = "EXTERNAL_FILL";
+      if (result == "CONFIRMED") result = "APPLIED";
+      venue.str("fill_kind", core::to_string(external->kind))
+          .str("symbol", external->symbol.view())
+          .str("quantity", core::to_string(external->quantity))
+          .str("price", core::to_string(external->price))
+          .str("fee", core::to_string(external->fee));
     }
     ObjectBuilder row = rows.begin(Table::kReconcileEvents);
     row.str("slot_id", slot_text(id))
         .str("trade_id", after != nullptr ? std::to_string(after->trade_id) : std::string())
-        .str("kind", begin != nullptr ? "BEGIN" : "COMPLETE")
+        .str("kind", kind)
         .str("outcome", result)
-        .str("venue_state_json", venue_state)
+        .str("venue_state_json", venue.finish())
         .str("kernel_state_json", after != nullptr ? slot_json(*after, context) : "{}")
         .str("detail", detail);
     rows.end(row);

@@ -701,77 +701,76 @@ void BingxVenue::query(const core::VenueCommand& command, std::int64_t /*now_ns*
 // ---------------------------------------------------------------------------------------
 // Venue truth (caller's thread)
 
-std::expected<core::ReconcileComplete, Error> BingxVenue::fetch_truth(
-    const core::TradeSlot& slot) const {
+std::expected<VenueTruth, TruthError> BingxVenue::fetch_truth(const TruthRequest& request) {
   std::lock_guard lock(sync_mutex_);
-  core::ReconcileComplete truth;
-  truth.slot = slot.slot_id;
-  const std::string symbol = symbol_text(slot.asset);
-  const Answer positions =
-      interpret(sync_rest_->call("GET", kPositionsPath, {{"symbol", symbol}}, Auth::kSigned));
+  const auto failure = [this](const std::string& what) {
+    return std::unexpected(TruthError{redactor_.apply(what)});
+  };
+  VenueTruth truth;
+  truth.netting = !hedge_.load();
+  // Targeted queries by client order id: the identity that survives a lost place answer.
+  for (const OrderQuery& query : request.orders) {
+    const std::string client = client_text(query.id);
+    core::VenueCommand asked;
+    asked.type = core::KernelCommandType::kQueryOrder;
+    asked.slot = query.id.slot;
+    asked.order = query.id;
+    asked.symbol = query.symbol;
+    asked.venue_order_id = query.venue_order_id;
+    track(asked);
+    const Answer answer = interpret(sync_rest_->call(
+        "GET", kOrderPath, {{"symbol", symbol_text(query.symbol)}, {"clientOrderId", client}},
+        Auth::kSigned));
+    if (answer.cls == ResponseClass::kNotFound) {
+      core::VenueEvent event =
+          plain_event(core::KernelEventKind::kOrderStatus, asked, answer.code, "notfound");
+      event.status = core::OrderStatus::kNotFound;
+      event.venue_order_id = 0;
+      truth.orders.push_back(event);
+      continue;
+    }
+    if (answer.cls != ResponseClass::kOk) {
+      return failure("order query " + client + " failed: " + answer.problem);
+    }
+    auto facts = parse_order_data(answer.data);
+    if (!facts) return failure("order query " + client + " malformed: " + facts.error().describe());
+    if (facts->client_order_id.empty()) facts->client_order_id = client;
+    if (auto event = fact_event(core::KernelEventKind::kOrderStatus, *facts, std::nullopt,
+                                core::KernelCommandType::kQueryOrder)) {
+      truth.orders.push_back(*event);
+    }
+  }
+  const Answer positions = interpret(sync_rest_->call("GET", kPositionsPath, {}, Auth::kSigned));
   if (positions.cls != ResponseClass::kOk) {
-    return std::unexpected(Error{redactor_.apply("positions query failed: " + positions.problem)});
+    return failure("positions query failed: " + positions.problem);
   }
   auto list = parse_positions(positions.data);
-  if (!list) return std::unexpected(Error{"positions malformed: " + list.error().describe()});
-  core::Quantity size;
-  core::Money value;
-  for (const PositionFacts& position : *list) {
-    if (position.symbol != symbol) continue;
-    core::Quantity amount;
-    if (position.position_side == "BOTH" || position.position_side.empty()) {
-      // One-way: the sign says the side (§12.6: positionAmt is signed).
-      const bool long_side = slot.side == core::Side::kLong;
-      if (long_side && position.amount.is_positive()) amount = position.amount;
-      if (!long_side && position.amount.is_negative()) amount = -position.amount;
-    } else if (position.position_side == core::to_string(slot.side)) {
-      amount = position.amount.is_negative() ? -position.amount : position.amount;
+  if (!list) return failure("positions malformed: " + list.error().describe());
+  for (const PositionFacts& facts : *list) {
+    auto symbol = core::Symbol::parse(facts.symbol);
+    if (!symbol || facts.amount.is_zero()) continue;
+    core::ReconcilePosition position;
+    position.symbol = *symbol;
+    if (facts.position_side == "LONG" || facts.position_side == "SHORT") {
+      position.side = facts.position_side == "LONG" ? core::Side::kLong : core::Side::kShort;
+    } else {
+      // One-way with BOTH: the sign says the side (§12.6).
+      position.side = facts.amount.is_negative() ? core::Side::kShort : core::Side::kLong;
     }
-    if (!amount.is_positive()) continue;
-    size += amount;
-    value += core::notional(amount, position.average_price);
+    position.quantity = facts.amount.is_negative() ? -facts.amount : facts.amount;
+    position.entry_price = facts.average_price;
+    truth.positions.push_back(position);
   }
-  truth.venue_position = size;
-  if (size.is_positive()) truth.venue_entry_price = core::average_price(value, size);
-  if (slot.working_order >= 0) {
-    const auto& order = slot.orders[static_cast<std::size_t>(slot.working_order)];
-    const Answer open =
-        interpret(sync_rest_->call("GET", kOpenOrdersPath, {{"symbol", symbol}}, Auth::kSigned));
-    if (open.cls != ResponseClass::kOk) {
-      return std::unexpected(Error{redactor_.apply("open orders query failed: " + open.problem)});
-    }
-    auto orders = parse_order_list(open.data);
-    if (!orders)
-      return std::unexpected(Error{"open orders malformed: " + orders.error().describe()});
-    const std::string client = client_text(order.id);
-    for (const OrderFacts& facts : *orders) {
-      if (facts.client_order_id == client ||
-          (order.venue_order_id != 0 && facts.order_id == order.venue_order_id)) {
-        truth.working_order_open = true;
-      }
-    }
+  const Answer balance = interpret(sync_rest_->call("GET", kBalancePath, {}, Auth::kSigned));
+  if (balance.cls != ResponseClass::kOk) return failure("balance query failed: " + balance.problem);
+  auto usdt = parse_usdt_balance(balance.data);
+  if (!usdt) return failure("balance malformed: " + usdt.error().describe());
+  truth.balance = *usdt;
+  {
+    std::lock_guard stats(stats_mutex_);
+    ++stats_.reconciles;
   }
   return truth;
-}
-
-core::ReconcileComplete BingxVenue::truth(const core::TradeSlot& slot) const {
-  std::string last_error;
-  for (std::int64_t attempt = 0; attempt < std::max<std::int64_t>(1, config_.truth_attempts);
-       ++attempt) {
-    auto truth = fetch_truth(slot);
-    if (truth) return *truth;
-    last_error = truth.error().message;
-  }
-  // No report: answer with the kernel's own view so reconcile moves nothing (it may only
-  // move state towards a venue report), and say so loudly.
-  log(LogLevel::kError, "venue truth unavailable for slot " + std::to_string(slot.slot_id) + ": " +
-                            last_error + "; reporting the kernel's own view");
-  core::ReconcileComplete own;
-  own.slot = slot.slot_id;
-  own.venue_position = slot.size;
-  own.venue_entry_price = slot.entry_price;
-  own.working_order_open = slot.working_order >= 0;
-  return own;
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@
 // backoff) and parses ORDER_TRADE_UPDATE. Both push events into one queue that drain()
 // empties. To wait for events, poll event_fd() (an eventfd, readable while events are
 // queued) or register set_wakeup(); wait_for_events() does the poll for simple loops.
-// truth() is the exception: reconcile asks the venue synchronously (positions + open
-// orders over REST) on the caller's thread.
+// fetch_truth() is the exception: reconcile asks the venue synchronously (targeted order
+// queries, positions, balance) on the caller's thread; a failure returns an error (the
+// reconciler retries the run), never a guess.
 //
 // Event ids (so the kernel's DUPLICATE_EVENT rule sees one venue fact once, whichever
 // channel brought it): an event that states an order's state carries
@@ -86,7 +87,7 @@ class BingxVenue final : public Venue {
 
   void submit(const core::VenueCommand& command, std::int64_t now_ns) override;
   void drain(std::vector<core::VenueEvent>& out) override;
-  core::ReconcileComplete truth(const core::TradeSlot& slot) const override;
+  std::expected<VenueTruth, TruthError> fetch_truth(const TruthRequest& request) override;
   // BingX prices its own market orders; marks only matter to the kernel. No-op.
   void set_mark(const core::Symbol& symbol, core::Price price) override;
 
@@ -98,8 +99,6 @@ class BingxVenue final : public Venue {
   [[nodiscard]] bool hedge_mode() const { return hedge_.load(); }
   // USDT wallet balance (v3 user/balance), to seed the kernel's capital.
   std::expected<core::Money, Error> fetch_balance();
-  // truth() with its failure visible.
-  std::expected<core::ReconcileComplete, Error> fetch_truth(const core::TradeSlot& slot) const;
 
   // Readable (POLLIN) while events are queued; drain() resets it.
   [[nodiscard]] int event_fd() const { return event_fd_; }

@@ -65,9 +65,8 @@ struct BingxConfig {
   std::int64_t stream_silence_ms = 30'000;                // no frame at all this long: reconnect
   std::int64_t reconnect_backoff_ms = 500;                // first retry; doubles up to the max
   std::int64_t reconnect_backoff_max_ms = 30'000;
-  std::int64_t truth_attempts = 3;  // REST attempts before truth() gives up
-  bool start_stream = true;         // false: REST only (smoke --no-stream, some tests)
-  LogSink log;                      // empty: lines go to stderr
+  bool start_stream = true;  // false: REST only (smoke --no-stream, some tests)
+  LogSink log;               // empty: lines go to stderr
 };
 
 // Derives the user-data stream URL: the VST and live hosts map to their stream hosts;
