@@ -317,9 +317,15 @@ TEST(BingxAdapter, SameFillFromStreamAndRestHasOneEventId) {
   const auto duplicates_before = duplicates();
   rig.venue_->submit(query, now_ns());
   const std::size_t before = rig.events_.size();
-  ASSERT_TRUE(rig.pump_until([&] { return rig.events_.size() > before; }));
-  const auto& status = rig.events_.back();
-  EXPECT_EQ(status.kind, core::KernelEventKind::kOrderStatus);
+  // Wait for the query's answer itself: a late stream event may arrive in between.
+  const auto answer = [&] {
+    return std::find_if(rig.events_.begin() + static_cast<std::ptrdiff_t>(before),
+                        rig.events_.end(), [](const auto& e) {
+                          return e.kind == core::KernelEventKind::kOrderStatus;
+                        });
+  };
+  ASSERT_TRUE(rig.pump_until([&] { return answer() != rig.events_.end(); }));
+  const auto status = *answer();
   EXPECT_EQ(status.status, core::OrderStatus::kFilled);
   EXPECT_EQ(status.event_id, fill.event_id);
   EXPECT_EQ(duplicates(), duplicates_before + 1);  // the kernel applied the fill once
